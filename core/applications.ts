@@ -1,0 +1,47 @@
+/**
+ * @module applications
+ * The applications a job can run, and which worker pool runs each. An application is available
+ * only if some pool's workers accept it (Terraform's `worker_pools` → WORKER_POOLS).
+ */
+import { config, type WorkerPools } from "./config.ts";
+import { ValidationError } from "./errors.ts";
+
+/** An application as `GET /application` shows it: its name and the staged inputs it expects. */
+export interface Application {
+  Name: string;
+  Inputs: string[];
+}
+
+/** Staged inputs each known application expects (FOQUS's names). */
+const KNOWN_INPUTS: Record<string, string[]> = {
+  foqus: ["flowsheet"],
+  AspenPlus: ["configuration", "aspenfile"],
+  ACM: ["configuration", "aspenfile"],
+  fake: [],
+  command: [],
+  cstr: [],
+};
+
+export function listApplications(pools: WorkerPools = config.workerPools): Application[] {
+  const names = new Set(Object.values(pools).flatMap((pool) => pool.applications));
+  return [...names].sort().map((Name) => ({ Name, Inputs: KNOWN_INPUTS[Name] ?? [] }));
+}
+
+export function isApplicationAvailable(name: string, pools: WorkerPools = config.workerPools): boolean {
+  return Object.values(pools).some((pool) => pool.applications.includes(name));
+}
+
+export function assertApplicationAvailable(
+  name: string,
+  field: string,
+  pools: WorkerPools = config.workerPools,
+): void {
+  if (!isApplicationAvailable(name, pools)) {
+    const available = listApplications(pools).map((app) => app.Name);
+    throw new ValidationError(
+      `No worker pool runs application "${name}"; use one of: ${available.join(", ")} (GET /application lists them).`,
+      field,
+      "UnknownApplication",
+    );
+  }
+}

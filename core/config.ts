@@ -1,0 +1,140 @@
+/**
+ * @module config
+ * Every environment variable the service reads, read here and nowhere else. A missing variable
+ * fails with a message naming it, at first use, so each handler needs only what it touches.
+ */
+import { ConfigError } from "./errors.ts";
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") {
+    throw new ConfigError(`Environment variable ${name} is not set; Terraform sets it for every function.`);
+  }
+  return value;
+}
+
+function optional(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(name: string, fallback: number): number {
+  const raw = optional(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value))
+    throw new ConfigError(`Environment variable ${name} must be an integer, got "${raw}".`);
+  return value;
+}
+
+/** Worker pools as Terraform passes them: pool name → the applications its workers run. */
+export type WorkerPools = Record<string, { applications: string[]; usernames?: string[] }>;
+
+export const config = {
+  get region(): string {
+    return optional("AWS_REGION") ?? optional("AWS_DEFAULT_REGION") ?? "us-east-1";
+  },
+  /** Set only against an emulator (moto); empty on AWS. */
+  get awsEndpoint(): string | undefined {
+    return optional("AWS_ENDPOINT_URL");
+  },
+  get usersTable(): string {
+    return required("USERS_TABLE");
+  },
+  get sessionsTable(): string {
+    return required("SESSIONS_TABLE");
+  },
+  get jobsTable(): string {
+    return required("JOBS_TABLE");
+  },
+  get resultsTable(): string {
+    return required("RESULTS_TABLE");
+  },
+  get simulationsTable(): string {
+    return required("SIMULATIONS_TABLE");
+  },
+  get idempotencyTable(): string {
+    return required("IDEMPOTENCY_TABLE");
+  },
+  get simulationsBucket(): string {
+    return required("SIMULATIONS_BUCKET");
+  },
+  get resultsBucket(): string {
+    return required("RESULTS_BUCKET");
+  },
+  get updateTopicArn(): string {
+    return required("UPDATE_TOPIC_ARN");
+  },
+  get workerPools(): WorkerPools {
+    const raw = required("WORKER_POOLS");
+    try {
+      return JSON.parse(raw) as WorkerPools;
+    } catch {
+      throw new ConfigError(
+        `Environment variable WORKER_POOLS must be JSON like {"linux":{"applications":["fake"]}}.`,
+      );
+    }
+  },
+  /** How long the authorizer trusts a verified credential, in seconds. */
+  get credentialCacheSeconds(): number {
+    return integer("CREDENTIAL_CACHE_SECONDS", 300);
+  },
+  /** How many verified credentials the authorizer keeps. */
+  get credentialCacheSize(): number {
+    return integer("CREDENTIAL_CACHE_SIZE", 1000);
+  },
+  /** Worker: the pool's job queue. */
+  get jobQueueUrl(): string {
+    return required("JOB_QUEUE_URL");
+  },
+  /** Worker: its name in job records (ConsumerId); defaults to host name and process id. */
+  get workerId(): string | undefined {
+    return optional("WORKER_ID");
+  },
+  /** Worker: jobs run at once. */
+  get workerConcurrency(): number {
+    return integer("WORKER_CONCURRENCY", 4);
+  },
+  /** Worker: seconds between lease extensions and kill checks (≤ 10 s: kills land within it). */
+  get heartbeatSeconds(): number {
+    return integer("HEARTBEAT_SECONDS", 5);
+  },
+  /** Worker: how long a received job stays invisible to other workers without a heartbeat. */
+  get leaseSeconds(): number {
+    return integer("LEASE_SECONDS", 30);
+  },
+  /** Worker: seconds given to jobs in hand to finish after SIGTERM before they are released. */
+  get shutdownGraceSeconds(): number {
+    return integer("SHUTDOWN_GRACE_SECONDS", 10);
+  },
+  /** Worker: where staged simulation files are cached. */
+  get workerCacheDir(): string | undefined {
+    return optional("WORKER_CACHE_DIR");
+  },
+  /** Worker: JSON map of application → executable for the command engine. */
+  get commandApplications(): Record<string, string> {
+    const raw = optional("COMMAND_APPLICATIONS");
+    if (!raw) return {};
+    try {
+      return JSON.parse(raw) as Record<string, string>;
+    } catch {
+      throw new ConfigError('COMMAND_APPLICATIONS must be JSON like {"cstr":"/path/to/cstr"}.');
+    }
+  },
+  /** Worker: seconds a command engine run may take. */
+  get commandTimeoutSeconds(): number {
+    return integer("COMMAND_TIMEOUT_SECONDS", 3600);
+  },
+  /** Worker, fake engine: delay per job in milliseconds. */
+  get fakeDelayMs(): number {
+    return integer("FAKE_DELAY_MS", 0);
+  },
+  /** Worker, fake engine: share of jobs that fail, 0 to 1. */
+  get fakeFailureRate(): number {
+    const raw = optional("FAKE_FAILURE_RATE");
+    const value = raw === undefined ? 0 : Number(raw);
+    if (!(value >= 0 && value <= 1))
+      throw new ConfigError(`FAKE_FAILURE_RATE must be between 0 and 1, got "${raw}".`);
+    return value;
+  },
+};

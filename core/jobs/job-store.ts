@@ -1,0 +1,105 @@
+/**
+ * @module jobs/job-store
+ * The jobs table: (SessionId, JobId), with the local secondary index ByState (SessionId, State)
+ * so start, stop and kill read exactly the jobs they change, with consistent reads.
+ */
+import { GetCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
+import { documentDbClient } from "../aws/clients.ts";
+import { batchGet, batchWrite } from "../aws/dynamo-batch.ts";
+import { config } from "../config.ts";
+import type { JobItem } from "./job.ts";
+import type { JobState } from "./states.ts";
+
+export const BY_STATE_INDEX = "ByState";
+
+/** Stores new jobs with batched writes. */
+export async function putJobs(jobs: JobItem[]): Promise<void> {
+  await batchWrite(
+    config.jobsTable,
+    jobs.map((job) => ({ PutRequest: { Item: job } })),
+  );
+}
+
+/** Jobs of one session by id (missing ids are simply absent). */
+export async function getJobs(
+  sessionId: string,
+  jobIds: string[],
+  attributes?: (keyof JobItem)[],
+): Promise<JobItem[]> {
+  return batchGet<JobItem>(
+    config.jobsTable,
+    jobIds.map((JobId) => ({ SessionId: sessionId, JobId })),
+    attributes,
+  );
+}
+
+export async function getJob(sessionId: string, jobId: string): Promise<JobItem | undefined> {
+  const { Item } = await documentDbClient().send(
+    new GetCommand({
+      TableName: config.jobsTable,
+      Key: { SessionId: sessionId, JobId: jobId },
+      ConsistentRead: true,
+    }),
+  );
+  return Item as JobItem | undefined;
+}
+
+/** Every job of a session: a paginated Query, never a Scan. */
+export async function listSessionJobs(sessionId: string): Promise<JobItem[]> {
+  const jobs: JobItem[] = [];
+  for await (const page of paginateQuery(
+    { client: documentDbClient() },
+    {
+      TableName: config.jobsTable,
+      KeyConditionExpression: "SessionId = :sid",
+      ExpressionAttributeValues: { ":sid": sessionId },
+      ConsistentRead: true,
+    },
+  )) {
+    jobs.push(...((page.Items ?? []) as JobItem[]));
+  }
+  return jobs;
+}
+
+/** Keys (and routing attributes) of the session's jobs in `state`, from the ByState index. */
+export async function listJobsInState(
+  sessionId: string,
+  state: JobState,
+): Promise<Pick<JobItem, "SessionId" | "JobId" | "State" | "Application" | "Username">[]> {
+  const jobs: Pick<JobItem, "SessionId" | "JobId" | "State" | "Application" | "Username">[] = [];
+  for await (const page of paginateQuery(
+    { client: documentDbClient() },
+    {
+      TableName: config.jobsTable,
+      IndexName: BY_STATE_INDEX,
+      KeyConditionExpression: "SessionId = :sid AND #state = :state",
+      ExpressionAttributeNames: { "#state": "State" },
+      ExpressionAttributeValues: { ":sid": sessionId, ":state": state },
+      ConsistentRead: true,
+    },
+  )) {
+    jobs.push(...((page.Items ?? []) as JobItem[]));
+  }
+  return jobs;
+}
+
+/** Deletes every job of a session (25 per BatchWriteItem). */
+export async function deleteSessionJobs(sessionId: string): Promise<JobItem[]> {
+  const jobs: JobItem[] = [];
+  for await (const page of paginateQuery(
+    { client: documentDbClient() },
+    {
+      TableName: config.jobsTable,
+      KeyConditionExpression: "SessionId = :sid",
+      ExpressionAttributeValues: { ":sid": sessionId },
+      ProjectionExpression: "SessionId, JobId, OutputKey",
+    },
+  )) {
+    jobs.push(...((page.Items ?? []) as JobItem[]));
+  }
+  await batchWrite(
+    config.jobsTable,
+    jobs.map((job) => ({ DeleteRequest: { Key: { SessionId: job.SessionId, JobId: job.JobId } } })),
+  );
+  return jobs;
+}

@@ -1,0 +1,20 @@
+/**
+ * @module limits
+ * Documented request limits. The API's payload limit is Lambda's: a synchronous invocation
+ * carries at most 6 MB of event, and API Gateway base64-encodes binary bodies (4/3 larger).
+ */
+
+/** Largest request body a handler accepts, in bytes (Lambda's 6 MB invocation payload). */
+export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+
+/** Largest raw file a direct `PUT /simulation/{name}/input/{path+}` accepts (base64 overhead). */
+export const MAX_DIRECT_INPUT_BYTES = Math.floor((MAX_REQUEST_BYTES * 3) / 4) - 64 * 1024;
+
+/** Most jobs in one append request. */
+export const MAX_APPEND_JOBS = 1000;
+
+/** How long a presigned S3 URL stays valid, in seconds. */
+export const PRESIGNED_URL_SECONDS = 3600;
+
+/** Largest simulation input file through presigned URLs (S3's single PUT limit). */
+export const MAX_PRESIGNED_INPUT_BYTES = 5 * 1024 ** 3;

@@ -1,0 +1,17 @@
+/**
+ * @module results/result-keys
+ * Sort keys of the results table (partition: SessionId). Numbers are zero-padded so that key
+ * order is numeric order and a page is one BETWEEN range.
+ *   SEQ                   the session's finish counter {Last}
+ *   S#<seq>               the job that finished n-th {JobId}
+ *   G#<gen>               a page sequence's cursor {Pages, Last, Read}
+ *   P#<gen>#<page>        a closed page {First, Last}
+ */
+export const COUNTER_KEY = "SEQ";
+
+export const seqKey = (seq: number): string => `S#${String(seq).padStart(12, "0")}`;
+export const generatorKey = (gen: string): string => `G#${gen}`;
+export const pageKey = (gen: string, page: number): string => `P#${gen}#${String(page).padStart(8, "0")}`;
+
+/** Most records one page holds, so a page always fits a Lambda response (6 MB). */
+export const MAX_PAGE_RECORDS = 500;

@@ -1,0 +1,122 @@
+/**
+ * @module sessions/session-control
+ * Start, stop, kill and delete a session.
+ *
+ * - start: claims each job in `create` or `pause` with a conditional write to `submit`, then
+ *   publishes `job.submit` for exactly the jobs it claimed (the pool queues take them from the
+ *   topic). If publishing fails the claims are undone, so nothing is left submitted but unsent.
+ * - stop: moves `submit` jobs back to `pause`; workers skip a paused job they receive, and
+ *   running jobs finish.
+ * - kill: marks the session killed (appends fail from then on) and publishes `job.terminate`
+ *   for every unfinished job; the update processor ends them and running workers see it on
+ *   their next heartbeat.
+ */
+import { type Clock, isoNow, systemClock } from "../clock.ts";
+import { mapLimit } from "../concurrency.ts";
+import { newEvent, publishEvents } from "../events/event-publisher.ts";
+import { EventTypes, type FoqusEvent } from "../events/events.ts";
+import { deleteSessionJobs, listJobsInState } from "../jobs/job-store.ts";
+import { moveJob } from "../jobs/job-transitions.ts";
+import { type JobState, KILLABLE_STATES } from "../jobs/states.ts";
+import { deleteSessionOutputs } from "../results/output-store.ts";
+import { deleteSessionResults } from "../results/result-store.ts";
+import { deleteSessionRecord, getOpenSession, getSession, markSessionKilled } from "./session-store.ts";
+
+const WRITE_CONCURRENCY = 16;
+
+export async function startSession(
+  username: string,
+  sessionId: string,
+  clock: Clock = systemClock,
+): Promise<string[]> {
+  await getOpenSession(username, sessionId);
+  const now = isoNow(clock);
+  const claimed: { jobId: string; from: JobState; application: string }[] = [];
+  for (const from of ["create", "pause"] as const) {
+    const candidates = await listJobsInState(sessionId, from);
+    const moved = await mapLimit(candidates, WRITE_CONCURRENCY, (job) =>
+      moveJob(sessionId, job.JobId, from, "submit", { field: "Submit", value: now }),
+    );
+    candidates.forEach((job, i) => {
+      if (moved[i]) claimed.push({ jobId: job.JobId, from, application: job.Application });
+    });
+  }
+  const events: FoqusEvent[] = claimed.map((job) =>
+    newEvent({
+      event: EventTypes.jobSubmit,
+      time: now,
+      username,
+      session: sessionId,
+      job: job.jobId,
+      application: job.application,
+    }),
+  );
+  try {
+    await publishEvents(events);
+  } catch (error) {
+    // Undo the claims so the client's retry of start submits these jobs again.
+    await mapLimit(claimed, WRITE_CONCURRENCY, (job) => moveJob(sessionId, job.jobId, "submit", job.from));
+    throw error;
+  }
+  return claimed.map((job) => job.jobId);
+}
+
+export async function stopSession(
+  username: string,
+  sessionId: string,
+  clock: Clock = systemClock,
+): Promise<string[]> {
+  await getSession(username, sessionId);
+  const submitted = await listJobsInState(sessionId, "submit");
+  const moved = await mapLimit(submitted, WRITE_CONCURRENCY, (job) =>
+    moveJob(sessionId, job.JobId, "submit", "pause"),
+  );
+  await publishEvents([
+    newEvent({ event: EventTypes.sessionStop, time: isoNow(clock), username, session: sessionId }),
+  ]);
+  return submitted.filter((_, i) => moved[i]).map((job) => job.JobId);
+}
+
+export async function killSession(
+  username: string,
+  sessionId: string,
+  clock: Clock = systemClock,
+): Promise<string[]> {
+  await getSession(username, sessionId);
+  await markSessionKilled(username, sessionId, clock);
+  const now = isoNow(clock);
+  const unfinished = (
+    await Promise.all(KILLABLE_STATES.map((state) => listJobsInState(sessionId, state)))
+  ).flat();
+  await publishEvents([
+    newEvent({ event: EventTypes.sessionKill, time: now, username, session: sessionId }),
+    ...unfinished.map((job) =>
+      newEvent({
+        event: EventTypes.jobTerminate,
+        time: now,
+        username,
+        session: sessionId,
+        job: job.JobId,
+        application: job.Application,
+        message: "Session killed",
+      }),
+    ),
+  ]);
+  return unfinished.map((job) => job.JobId);
+}
+
+/**
+ * Deletes a session: kills what still runs, then removes its jobs, result pages and outputs, and
+ * the session record last, so a delete that fails half-way can simply be repeated.
+ */
+export async function deleteSession(
+  username: string,
+  sessionId: string,
+  clock: Clock = systemClock,
+): Promise<void> {
+  await killSession(username, sessionId, clock);
+  await deleteSessionJobs(sessionId);
+  await deleteSessionResults(sessionId);
+  await deleteSessionOutputs(username, sessionId);
+  await deleteSessionRecord(username, sessionId);
+}

@@ -1,0 +1,95 @@
+/**
+ * @module users/admin-cli
+ * `foqus-admin`: the operator's command for users, straight against the users table.
+ * Configuration comes from the environment (USERS_TABLE, AWS_ENDPOINT_URL, AWS credentials), or
+ * from a running local stack's `.local/stack.json` when USERS_TABLE is unset.
+ * Passwords are read from standard input or FOQUS_PASSWORD, never from the command line (argv
+ * is visible to every user of the machine).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { FoqusError } from "../errors.ts";
+import { isPlan, type Role, Roles } from "./user.ts";
+import { createUser, listUsers, removeUser, setPassword, setPlan, setRoles } from "./user-store.ts";
+
+const USAGE = `Usage: foqus-admin <command> [options]
+  add <user> [--plan free|premium] [--admin]   create a user (password from stdin or FOQUS_PASSWORD)
+  list                                         list users with their plan and roles
+  remove <user>                                delete a user
+  passwd <user>                                reset a password (from stdin or FOQUS_PASSWORD)
+  plan <user> <free|premium>                   change a plan
+  role <user> <admin|none>                     grant or revoke the admin role
+Environment: USERS_TABLE (or a local stack's .local/stack.json), AWS_ENDPOINT_URL for an emulator.`;
+
+function loadLocalStackEnvironment(): void {
+  if (process.env.USERS_TABLE) return;
+  const file = process.env.FOQUS_STACK_FILE ?? ".local/stack.json";
+  if (!existsSync(file)) return;
+  const stack = JSON.parse(readFileSync(file, "utf8")) as { environment?: Record<string, string> };
+  for (const [key, value] of Object.entries(stack.environment ?? {})) process.env[key] ??= value;
+}
+
+async function readPassword(): Promise<string> {
+  if (process.env.FOQUS_PASSWORD) return process.env.FOQUS_PASSWORD;
+  if (process.stdin.isTTY) process.stderr.write("Password: ");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new FoqusError("Usage", `Missing ${what}.\n${USAGE}`);
+  return value;
+}
+
+export async function runAdmin(argv: string[]): Promise<string> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { plan: { type: "string" }, admin: { type: "boolean" }, help: { type: "boolean" } },
+  });
+  const [command, user, arg] = positionals;
+  if (values.help || !command) return USAGE;
+  loadLocalStackEnvironment();
+  switch (command) {
+    case "add": {
+      const plan = values.plan ?? "free";
+      if (!isPlan(plan)) throw new FoqusError("Usage", `--plan must be free or premium, not "${plan}".`);
+      const roles: Role[] = values.admin ? [Roles.admin] : [];
+      const created = await createUser({
+        username: need(user, "<user>"),
+        password: await readPassword(),
+        plan,
+        roles,
+      });
+      return `created ${created.Username} (plan ${created.Plan}${roles.length ? ", admin" : ""})`;
+    }
+    case "list":
+      return (await listUsers())
+        .map((u) => `${u.Username}\t${u.Plan}\t${(u.Roles ?? []).join(",") || "-"}\t${u.Created}`)
+        .join("\n");
+    case "remove":
+      await removeUser(need(user, "<user>"));
+      return `removed ${user}`;
+    case "passwd":
+      await setPassword(need(user, "<user>"), await readPassword());
+      return `password changed for ${user}`;
+    case "plan": {
+      const plan = need(arg, "<free|premium>");
+      if (!isPlan(plan)) throw new FoqusError("Usage", `The plan must be free or premium, not "${plan}".`);
+      const updated = await setPlan(need(user, "<user>"), plan);
+      return `${updated.Username} is now on the ${updated.Plan} plan`;
+    }
+    case "role": {
+      const role = need(arg, "<admin|none>");
+      if (role !== "admin" && role !== "none")
+        throw new FoqusError("Usage", `The role must be admin or none, not "${role}".`);
+      await setRoles(need(user, "<user>"), role === "admin" ? [Roles.admin] : []);
+      return `${user} roles: ${role}`;
+    }
+    default:
+      throw new FoqusError("Usage", `Unknown command "${command}".\n${USAGE}`);
+  }
+}

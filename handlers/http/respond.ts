@@ -1,0 +1,125 @@
+/**
+ * @module http/respond
+ * The one place results and errors become HTTP responses. Every response carries the CORS
+ * headers. Known errors answer their status with {"error","message"}; anything else is logged
+ * with its stack and answered with a bare 500 that reveals nothing.
+ */
+import { gzipSync } from "node:zlib";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import {
+  ArchivedError,
+  AuthError,
+  ConflictError,
+  type FoqusError,
+  ForbiddenError,
+  isErrorOf,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ValidationError,
+} from "../../core/errors.ts";
+import { logger } from "../../core/observability.ts";
+
+export const CORS_HEADERS: Record<string, string> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET,POST,PUT,DELETE,OPTIONS",
+  "access-control-allow-headers": "authorization,content-type,idempotency-key,x-amz-date,x-api-key",
+};
+
+/** What a route returns: JSON (the usual 200), a redirect, or raw bytes. */
+export type RouteResult =
+  | { kind: "json"; body: unknown }
+  | { kind: "redirect"; location: string }
+  | { kind: "bytes"; body: Uint8Array; contentType: string };
+
+export const json = (body: unknown): RouteResult => ({ kind: "json", body });
+export const redirect = (location: string): RouteResult => ({ kind: "redirect", location });
+export const bytes = (body: Uint8Array, contentType: string): RouteResult => ({
+  kind: "bytes",
+  body,
+  contentType,
+});
+
+/** JSON bodies larger than this are gzipped for clients that accept it. */
+const COMPRESS_ABOVE_BYTES = 256 * 1024;
+
+/**
+ * A 200 JSON response. Large bodies (a 10,000-job session listing runs to megabytes) are gzipped
+ * when the client accepts gzip, which keeps them far inside Lambda's 6 MB response limit.
+ */
+function jsonResponse(body: unknown, acceptEncoding: string): APIGatewayProxyStructuredResultV2 {
+  const text = JSON.stringify(body);
+  const headers = { ...CORS_HEADERS, "content-type": "application/json" };
+  if (text.length > COMPRESS_ABOVE_BYTES && /\bgzip\b/i.test(acceptEncoding)) {
+    return {
+      statusCode: 200,
+      headers: { ...headers, "content-encoding": "gzip", vary: "accept-encoding" },
+      body: gzipSync(text).toString("base64"),
+      isBase64Encoded: true,
+    };
+  }
+  return { statusCode: 200, headers, body: text };
+}
+
+export function toResponse(result: RouteResult, acceptEncoding = ""): APIGatewayProxyStructuredResultV2 {
+  switch (result.kind) {
+    case "json":
+      return jsonResponse(result.body, acceptEncoding);
+    case "redirect":
+      return { statusCode: 302, headers: { ...CORS_HEADERS, location: result.location }, body: "" };
+    case "bytes":
+      return {
+        statusCode: 200,
+        headers: { ...CORS_HEADERS, "content-type": result.contentType },
+        body: Buffer.from(result.body).toString("base64"),
+        isBase64Encoded: true,
+      };
+  }
+}
+
+const STATUS_BY_ERROR: [abstract new (...args: never[]) => FoqusError, number][] = [
+  [ValidationError, 400],
+  [AuthError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [MethodNotAllowedError, 405],
+  [ConflictError, 409],
+  [ArchivedError, 409],
+  [PayloadTooLargeError, 413],
+];
+
+export function errorStatus(error: unknown): number | undefined {
+  for (const [type, status] of STATUS_BY_ERROR) if (isErrorOf(error, type)) return status;
+  return undefined;
+}
+
+export function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+  extraHeaders: Record<string, string> = {},
+) {
+  return {
+    statusCode: status,
+    headers: { ...CORS_HEADERS, ...extraHeaders, "content-type": "application/json" },
+    body: JSON.stringify({ error: code, message }),
+  } satisfies APIGatewayProxyStructuredResultV2;
+}
+
+export function toErrorResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
+  const status = errorStatus(error);
+  if (status !== undefined && error instanceof Error) {
+    const known = error as FoqusError;
+    logger.info("request rejected", { status, error: known.code, details: known.details });
+    const headers: Record<string, string> = {};
+    if (status === 401) headers["www-authenticate"] = 'Basic realm="foqus-cloud", charset="UTF-8"';
+    if (isErrorOf(error, MethodNotAllowedError)) headers.allow = error.allowed.join(", ");
+    return errorResponse(status, known.code, known.message, headers);
+  }
+  logger.error("unexpected error", error as Error);
+  return errorResponse(
+    500,
+    "InternalError",
+    "The service failed unexpectedly; retry, and report the request id if it persists.",
+  );
+}

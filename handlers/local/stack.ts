@@ -1,0 +1,265 @@
+/**
+ * @module local/stack
+ * `make local`: the whole system on one machine. Starts moto, applies the same Terraform to it,
+ * runs the API through the local gateway, the update processor through local SQS triggers, and
+ * N worker processes; writes .local/stack.json (apiUrl, user, password, awsEndpoint) and stops
+ * everything on Ctrl-C or SIGTERM.
+ *
+ * Ports: FOQUS_API_PORT (default 8080) and MOTO_PORT (default 5055). Workers: FOQUS_WORKERS
+ * (default 2).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { SQSEvent } from "aws-lambda";
+import { type Gateway, startGateway } from "./gateway.ts";
+import { type MotoServer, startMoto } from "./moto.ts";
+import { assertPortFree } from "./ports.ts";
+import { type SqsTrigger, startSqsTrigger } from "./sqs-trigger.ts";
+import { applyStack, type StackOutputs } from "./terraform.ts";
+
+const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const STACK_FILE = join(ROOT, ".local/stack.json");
+
+export interface StackOptions {
+  apiPort?: number;
+  motoPort?: number;
+  workers?: number;
+  /** Extra environment for worker processes (engine settings in tests). */
+  workerEnv?: Record<string, string>;
+  /** Progress lines; defaults to stdout. */
+  log?: (line: string) => void;
+  /** Print one line per API request. */
+  logRequests?: boolean;
+  writeStackFile?: boolean;
+}
+
+export interface Stack {
+  apiUrl: string;
+  user: string;
+  password: string;
+  awsEndpoint: string;
+  outputs: StackOutputs;
+  moto: MotoServer;
+  workers: ChildProcess[];
+  /** Starts one more worker process (tests kill and replace workers). */
+  addWorker(extraEnv?: Record<string, string>): ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Environment every local component shares: the functions' own, plus emulator settings. */
+export function localEnvironment(outputs: StackOutputs, endpoint: string): Record<string, string> {
+  return {
+    ...outputs.function_environment,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_REGION: "us-east-1",
+    POWERTOOLS_DEV: "true",
+    POWERTOOLS_TRACE_ENABLED: "false",
+    POWERTOOLS_METRICS_DISABLED: "true",
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
+  };
+}
+
+/** Sets the functions' environment in this process, for handlers invoked in-process. */
+export function applyEnvironment(env: Record<string, string>): void {
+  for (const [key, value] of Object.entries(env)) process.env[key] = value;
+}
+
+function integerEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, not "${raw}"`);
+  return value;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const started = Date.now();
+  const step = (text: string) => log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${text}`);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    // Every step runs even if one fails: nothing may be left behind.
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`cleanup failed: ${(error as Error).message}`);
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    if (options.apiPort) await assertPortFree(options.apiPort, "FOQUS_API_PORT");
+    step(
+      `starting the AWS emulator (moto) on ${options.motoPort ? `port ${options.motoPort}` : "a free port"}`,
+    );
+    const moto = await startMoto({
+      ...(options.motoPort ? { port: options.motoPort } : {}),
+      portVariable: "MOTO_PORT",
+    });
+    cleanups.push(() => moto.stop());
+    step(`moto ready at ${moto.endpoint}; applying terraform/ to it (about a minute)`);
+
+    const workDir = mkdtempSync(join(tmpdir(), "foqus-stack-"));
+    cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
+    let created = 0;
+    const outputs = await applyStack({
+      workDir,
+      endpoint: moto.endpoint,
+      onLine: (line) => {
+        if (/Creation complete/.test(line) && ++created % 10 === 0)
+          step(`  terraform: ${created} resources created`);
+      },
+    });
+    step(`terraform applied (${created} resources)`);
+
+    const env = localEnvironment(outputs, moto.endpoint);
+    applyEnvironment(env);
+
+    const { createUser } = await import("../../core/users/user-store.ts");
+    const user = "demo";
+    const password = randomBytes(12).toString("base64url");
+    await createUser({ username: user, password, plan: "free" });
+    step(`demo user "${user}" created`);
+
+    const gateway: Gateway = await startGateway({
+      ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),
+      ...(options.logRequests ? { onRequest: (line: string) => log(`  api: ${line}`) } : {}),
+    });
+    cleanups.push(() => gateway.close());
+    step(`API listening at ${gateway.url}`);
+
+    const { handler: updateProcessor } = await import("../update-processor.ts");
+    const triggers: SqsTrigger[] = [];
+    const queues = [outputs.update_queue_url, ...Object.values(outputs.job_dead_letter_queue_urls)];
+    for (const queueUrl of queues) {
+      triggers.push(
+        await startSqsTrigger({
+          queueUrl,
+          functionName: "update-processor",
+          handler: (event: SQSEvent, context) => updateProcessor(event, context),
+          onError: (error) => log(`update-processor: ${(error as Error).message}`),
+        }),
+      );
+    }
+    cleanups.push(async () => {
+      await Promise.all(triggers.map((trigger) => trigger.stop()));
+    });
+    step(`update processor polling ${queues.length} queues`);
+
+    const workers: ChildProcess[] = [];
+    const workerQueue = outputs.job_queue_urls.linux ?? Object.values(outputs.job_queue_urls)[0] ?? "";
+    const addWorker = (extraEnv: Record<string, string> = {}) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "worker/main.ts")], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...env,
+          JOB_QUEUE_URL: workerQueue,
+          WORKER_ID: `local-${workers.length + 1}`,
+          ...options.workerEnv,
+          ...extraEnv,
+        },
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+      workers.push(child);
+      return child;
+    };
+    cleanups.push(() => stopWorkers(workers));
+    const count = options.workers ?? 0;
+    for (let i = 0; i < count; i++) addWorker();
+    if (count > 0) step(`${count} worker process(es) started on the linux pool queue`);
+
+    const stack: Stack = {
+      apiUrl: gateway.url,
+      user,
+      password,
+      awsEndpoint: moto.endpoint,
+      outputs,
+      moto,
+      workers,
+      addWorker,
+      stop,
+    };
+    if (options.writeStackFile) {
+      mkdirSync(join(ROOT, ".local"), { recursive: true });
+      writeFileSync(
+        STACK_FILE,
+        `${JSON.stringify({ apiUrl: gateway.url, user, password, awsEndpoint: moto.endpoint, environment: env }, null, 2)}\n`,
+      );
+      chmodSync(STACK_FILE, 0o600);
+      cleanups.push(() => rmSync(STACK_FILE, { force: true }));
+    }
+    step("stack ready");
+    return stack;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** SIGTERM every worker (they finish or release their jobs), SIGKILL any still alive after 15 s. */
+async function stopWorkers(workers: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    workers.map(
+      (child) =>
+        new Promise<void>((resolveStop) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+          const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolveStop();
+          });
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack({
+    apiPort: integerEnv("FOQUS_API_PORT", 8080),
+    motoPort: integerEnv("MOTO_PORT", 5055),
+    workers: integerEnv("FOQUS_WORKERS", 2),
+    logRequests: true,
+    writeStackFile: true,
+  });
+  console.log(
+    [
+      "",
+      "FOQUS Cloud is running locally.",
+      `  apiUrl      ${stack.apiUrl}`,
+      `  user        ${stack.user}`,
+      `  password    ${stack.password}`,
+      `  awsEndpoint ${stack.awsEndpoint}`,
+      `  (also in ${STACK_FILE})`,
+      `Try: curl -u ${stack.user}:${stack.password} ${stack.apiUrl}/application`,
+      "Press Ctrl-C to stop.",
+    ].join("\n"),
+  );
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack…`);
+    await stack.stop();
+    console.log("stopped.");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(`make local failed: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * Test access to the stack that run-with-moto.ts applied: sets the functions' environment in
+ * this process, and starts the local gateway (API Gateway stand-in) and update processor
+ * triggers on demand. Every test makes its own users, so suites share one emulator safely.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { SQSEvent } from "aws-lambda";
+import { type Gateway, startGateway } from "../../handlers/local/gateway.ts";
+import { type SqsTrigger, startSqsTrigger } from "../../handlers/local/sqs-trigger.ts";
+import { applyEnvironment, localEnvironment } from "../../handlers/local/stack.ts";
+import type { StackOutputs } from "../../handlers/local/terraform.ts";
+
+const stackFile = process.env.FOQUS_TEST_STACK;
+if (!stackFile) {
+  throw new Error("FOQUS_TEST_STACK is not set: run these tests with `npm run test:moto` (test/helpers/run-with-moto.ts).");
+}
+export const stack = JSON.parse(readFileSync(stackFile, "utf8")) as { endpoint: string; outputs: StackOutputs };
+export const env = localEnvironment(stack.outputs, stack.endpoint);
+applyEnvironment(env);
+
+let gateway: Promise<Gateway> | undefined;
+/** The local API, started once per test file. */
+export function api(): Promise<Gateway> {
+  gateway ??= startGateway();
+  return gateway;
+}
+
+let processor: Promise<SqsTrigger[]> | undefined;
+/** The update processor, polling the update queue and the job DLQs, started once per test file. */
+export function startUpdateProcessor(): Promise<SqsTrigger[]> {
+  processor ??= (async () => {
+    const { handler } = await import("../../handlers/update-processor.ts");
+    const queues = [stack.outputs.update_queue_url, ...Object.values(stack.outputs.job_dead_letter_queue_urls)];
+    return Promise.all(
+      queues.map((queueUrl) =>
+        startSqsTrigger({
+          queueUrl,
+          functionName: "update-processor",
+          waitTimeSeconds: 1,
+          handler: (event: SQSEvent, context) => handler(event, context),
+        }),
+      ),
+    );
+  })();
+  return processor;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([
+    gateway?.then((g) => g.close()),
+    processor?.then((triggers) => Promise.all(triggers.map((trigger) => trigger.stop()))),
+  ]);
+}
+
+export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export interface TestUser {
+  username: string;
+  password: string;
+  /** fetch against the local API with this user's Basic credentials. */
+  call(method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string | Uint8Array }): Promise<Response>;
+}
+
+export async function newUser(options: { admin?: boolean; plan?: "free" | "premium" } = {}): Promise<TestUser> {
+  const { createUser } = await import("../../core/users/user-store.ts");
+  const username = uniqueName("user");
+  const password = `pw-${randomUUID()}`;
+  await createUser({ username, password, plan: options.plan ?? "free", roles: options.admin ? ["admin"] : [] });
+  const { url } = await api();
+  const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+  return {
+    username,
+    password,
+    call(method, path, init = {}) {
+      const headers: Record<string, string> = { authorization, ...init.headers };
+      let body: string | Uint8Array | undefined = init.raw;
+      if (init.body !== undefined) {
+        body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+        headers["content-type"] ??= "application/json";
+      }
+      return fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), redirect: "manual" });
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import test from "ava";
+import routesFile from "../../handlers/routes.json" with { type: "json" };
+import { allRoutes, normalizePath } from "../../handlers/http/fallback.ts";
+import { matchRoute } from "../../handlers/route-table.ts";
+
+const declared = Object.keys(routesFile.routes).filter((key) => key !== "$default");
+
+test("every route in routes.json has a handler, and every handler a route", (t) => {
+  t.deepEqual(Object.keys(allRoutes).sort(), [...declared].sort());
+});
+
+test("each route is served by the function routes.json names", async (t) => {
+  for (const [key, fn] of Object.entries(routesFile.routes)) {
+    const module = (await import(`../../handlers/http/${fn}.ts`)) as { routes?: Record<string, unknown>; handler: unknown };
+    t.is(typeof module.handler, "function", fn);
+    if (key !== "$default") t.truthy(module.routes?.[key], `${fn} serves ${key}`);
+  }
+});
+
+test("matches path parameters, including a greedy one", (t) => {
+  const match = matchRoute("PUT", "/simulation/sim-1/input/dir/file.json");
+  t.true("route" in match);
+  if ("route" in match) {
+    t.is(match.route.routeKey, "PUT /simulation/{name}/input/{path+}");
+    t.deepEqual(match.params, { name: "sim-1", path: "dir/file.json" });
+  }
+});
+
+test("a known path with another method reports the allowed methods", (t) => {
+  const match = matchRoute("PATCH", "/session");
+  t.deepEqual("allowed" in match ? match.allowed.sort() : [], ["GET", "POST"]);
+});
+
+test("FOQUS's trailing and doubled slashes normalise to the route", (t) => {
+  t.is(normalizePath("/session/"), "/session");
+  t.is(normalizePath("/simulation//sim/input"), "/simulation/sim/input");
+  t.is(normalizePath("/"), "/");
+});

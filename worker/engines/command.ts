@@ -1,0 +1,90 @@
+/**
+ * @module engines/command
+ * Runs a configured executable per application: the job as JSON on stdin
+ * ({input, simulation, application, initialize, reset, stagedFiles}), the output as JSON on
+ * stdout. A non-zero exit is a model error with the executable's stderr as the message; the run
+ * is killed when it exceeds its time limit or the job is killed.
+ */
+import { spawn } from "node:child_process";
+import { type Engine, EngineError, type EngineJob } from "./engine.ts";
+
+export interface CommandEngineOptions {
+  /** Application → executable (absolute path, or a command on PATH). */
+  executables: Record<string, string>;
+  timeoutSeconds: number;
+}
+
+const MAX_STDERR_CHARS = 4000;
+
+export function createCommandEngine(options: CommandEngineOptions): Engine {
+  return {
+    name: "command",
+    run(job: EngineJob, signal: AbortSignal) {
+      const executable = options.executables[job.application];
+      if (!executable) {
+        return Promise.reject(
+          new EngineError(
+            "invalid-input",
+            `This worker has no executable for application "${job.application}".`,
+          ),
+        );
+      }
+      return new Promise((resolve, reject) => {
+        const [command, ...args] = executable.split(" ");
+        const child = spawn(command ?? executable, args, { stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGKILL");
+        }, options.timeoutSeconds * 1000);
+        const onAbort = () => child.kill("SIGKILL");
+        signal.addEventListener("abort", onAbort, { once: true });
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr = (stderr + chunk.toString()).slice(-MAX_STDERR_CHARS);
+        });
+        child.on("error", (error) => {
+          clearTimeout(timer);
+          reject(new EngineError("invalid-input", `Cannot run ${executable}: ${error.message}`));
+        });
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", onAbort);
+          if (signal.aborted) return reject(signal.reason);
+          if (timedOut) {
+            return reject(
+              new EngineError("timeout", `The run exceeded its time limit of ${options.timeoutSeconds} s.`),
+            );
+          }
+          if (code !== 0) {
+            return reject(
+              new EngineError("model", stderr.trim() || `${executable} exited with code ${code}.`),
+            );
+          }
+          try {
+            resolve(JSON.parse(stdout) as Record<string, unknown>);
+          } catch {
+            reject(
+              new EngineError("model", `${executable} did not print JSON on stdout. ${stderr.trim()}`.trim()),
+            );
+          }
+        });
+        child.stdin.on("error", () => undefined); // the child may exit before reading stdin
+        child.stdin.end(
+          JSON.stringify({
+            input: job.input,
+            simulation: job.simulation,
+            application: job.application,
+            initialize: job.initialize,
+            reset: job.reset,
+            stagedFiles: job.stagedFiles,
+          }),
+        );
+      });
+    },
+  };
+}

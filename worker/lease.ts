@@ -1,0 +1,109 @@
+/**
+ * @module lease
+ * Keeps the leases of every job in hand: on each heartbeat, one ChangeMessageVisibilityBatch
+ * (10 a call) extends them all, and one BatchGetItem of their states (100 a call) finds the
+ * jobs that were killed (state `terminate`) or deleted, whose runs are then aborted. A kill
+ * therefore reaches a running engine within one heartbeat.
+ */
+import { ChangeMessageVisibilityBatchCommand } from "@aws-sdk/client-sqs";
+import { sqsClient } from "../core/aws/clients.ts";
+import { getJobs } from "../core/jobs/job-store.ts";
+import { logger } from "../core/observability.ts";
+
+export interface Lease {
+  sessionId: string;
+  jobId: string;
+  receiptHandle: string;
+  /** Aborted with reason "killed" when the job was killed or deleted. */
+  controller: AbortController;
+}
+
+export const KILLED = "killed";
+
+export class LeaseKeeper {
+  private readonly leases = new Map<string, Lease>();
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+
+  constructor(
+    private readonly queueUrl: string,
+    private readonly heartbeatSeconds: number,
+    private readonly leaseSeconds: number,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.beating ??= this.heartbeat().finally(() => {
+        this.beating = undefined;
+      });
+    }, this.heartbeatSeconds * 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.beating;
+  }
+
+  hold(lease: Lease): void {
+    this.leases.set(lease.jobId, lease);
+  }
+
+  release(jobId: string): void {
+    this.leases.delete(jobId);
+  }
+
+  get size(): number {
+    return this.leases.size;
+  }
+
+  /** Extends every lease and aborts the runs of killed jobs. */
+  async heartbeat(): Promise<void> {
+    const leases = [...this.leases.values()];
+    if (leases.length === 0) return;
+    try {
+      await this.extend(leases);
+      await this.checkKills(leases);
+    } catch (error) {
+      // A missed heartbeat is retried on the next one; the lease is longer than two beats.
+      logger.warn("heartbeat failed", { error: (error as Error).message });
+    }
+  }
+
+  private async extend(leases: Lease[]): Promise<void> {
+    for (let i = 0; i < leases.length; i += 10) {
+      const batch = leases.slice(i, i + 10);
+      await sqsClient().send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((lease, j) => ({
+            Id: String(j),
+            ReceiptHandle: lease.receiptHandle,
+            VisibilityTimeout: this.leaseSeconds,
+          })),
+        }),
+      );
+    }
+  }
+
+  private async checkKills(leases: Lease[]): Promise<void> {
+    const bySession = new Map<string, Lease[]>();
+    for (const lease of leases)
+      bySession.set(lease.sessionId, [...(bySession.get(lease.sessionId) ?? []), lease]);
+    for (const [sessionId, group] of bySession) {
+      const states = new Map(
+        (
+          await getJobs(
+            sessionId,
+            group.map((lease) => lease.jobId),
+            ["JobId", "State"],
+          )
+        ).map((job) => [job.JobId, job.State]),
+      );
+      for (const lease of group) {
+        const state = states.get(lease.jobId);
+        if (state === undefined || state === "terminate") lease.controller.abort(KILLED);
+      }
+    }
+  }
+}
