@@ -25,7 +25,8 @@ export class FoqusError extends Error {
 export class ValidationError extends FoqusError {
   readonly field: string | undefined;
   constructor(message: string, field?: string, code = "InvalidRequest", options: FoqusErrorOptions = {}) {
-    super(code, message, { ...options, details: { ...options.details, ...(field ? { field } : {}) } });
+    const located = field && !message.includes(field) ? `${message} (at ${field})` : message;
+    super(code, located, { ...options, details: { ...options.details, ...(field ? { field } : {}) } });
     this.name = "ValidationError";
     this.field = field;
   }

@@ -26,7 +26,9 @@ export function validate<T extends StandardSchemaV1>(
 ): StandardSchemaV1.InferOutput<T> {
   const result = parse(data, undefined, schema, true);
   if (result.success) return result.data as StandardSchemaV1.InferOutput<T>;
-  const issues = ((result.error.cause as { issues?: Issue[] } | undefined)?.issues ?? []) as Issue[];
+  // Powertools puts the Standard Schema issues in `cause` (an array; older versions a ZodError).
+  const cause = result.error.cause as Issue[] | { issues?: Issue[] } | undefined;
+  const issues = (Array.isArray(cause) ? cause : (cause?.issues ?? [])) as Issue[];
   const first = issues[0];
   const field = first ? issuePath(first.path) : undefined;
   const where = field ? ` at ${field}` : "";

@@ -22,6 +22,7 @@ export async function handler(
   context: Context,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
   logger.addContext(context);
+  logger.resetKeys();
   const header = event.headers?.authorization ?? event.headers?.Authorization;
   try {
     const principal = await authenticate(header);

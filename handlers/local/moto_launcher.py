@@ -3,15 +3,24 @@
 moto 5.2.1 has two SQS bugs that break `terraform plan` after an apply:
   * SetQueueAttributes without `Policy` wipes the queue policy (models.py `_set_attributes`);
   * RedrivePolicy is returned with spaces, so the provider sees a perpetual whitespace diff.
-Both are patched here before the server starts. Remove a patch when moto fixes the bug.
+and one DynamoDB bug that loses writes:
+  * TransactWriteItems deep-copies every table it touches and, when the transaction is
+    cancelled, puts the copies back: every write another request made meanwhile is lost (and
+    copying a table of 20,000 items per transaction is slow). Here a transaction snapshots only
+    the items it touches and restores only those, and all writes are serialised with it.
+All are patched here before the server starts. Remove a patch when moto fixes the bug.
 
 Usage: python3 moto_launcher.py --port 5000 [--host 127.0.0.1]
 """
 
+import copy
 import json
 import os
 import sys
+import threading
 
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models.table import Table
 from moto.sqs import models as sqs_models
 
 _original_set_attributes = sqs_models.Queue._set_attributes
@@ -34,6 +43,71 @@ def _attributes_with_compact_redrive(self):
 
 sqs_models.Queue._set_attributes = _set_attributes_keeping_policy
 sqs_models.Queue.attributes = property(_attributes_with_compact_redrive)
+
+_WRITE_LOCK = threading.RLock()
+_Backend = dynamodb_models.DynamoDBBackend
+
+
+class _CopyWithoutTables:
+    """Stands in for `copy` in moto's DynamoDB backend: tables are not copied (see above)."""
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+dynamodb_models.copy = _CopyWithoutTables
+
+
+def _serialised(method):
+    def wrapper(self, *args, **kwargs):
+        with _WRITE_LOCK:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _touched_items(backend, transact_items):
+    snapshots = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        table = backend.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        current = backend.get_item(op["TableName"], key)
+        attributes = copy.deepcopy(current.to_json()["Attributes"]) if current else None
+        snapshots.append((op["TableName"], key, attributes))
+    return snapshots
+
+
+_original_transact = _Backend.transact_write_items
+
+
+def _transact_restoring_touched_items(self, transact_items):
+    with _WRITE_LOCK:
+        try:
+            snapshots = _touched_items(self, transact_items)
+        except Exception:
+            snapshots = []  # the transaction itself reports the problem
+        try:
+            return _original_transact(self, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(snapshots):
+                if attributes is None:
+                    if self.get_item(table_name, key) is not None:
+                        _Backend.delete_item(self, table_name, key)
+                else:
+                    _Backend.put_item(self, table_name, attributes)
+            raise
+
+
+for _name in ("put_item", "update_item", "delete_item"):
+    setattr(_Backend, _name, _serialised(getattr(_Backend, _name)))
+_Backend.transact_write_items = _transact_restoring_touched_items
 
 
 def main(argv):

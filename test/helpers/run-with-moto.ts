@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMoto } from "../../handlers/local/moto.ts";
+import { localEnvironment } from "../../handlers/local/stack.ts";
 import { applyStack } from "../../handlers/local/terraform.ts";
 
 const [command, ...args] = process.argv.slice(2);
@@ -30,7 +31,7 @@ try {
   code = await new Promise<number>((resolve) => {
     const child = spawn(command, args, {
       stdio: "inherit",
-      env: { ...process.env, FOQUS_TEST_STACK: stackFile },
+      env: { ...process.env, ...localEnvironment(outputs, moto.endpoint), FOQUS_TEST_STACK: stackFile },
       shell: process.platform === "win32",
     });
     child.on("close", (status) => resolve(status ?? 1));

@@ -13,9 +13,14 @@ import type { StackOutputs } from "../../handlers/local/terraform.ts";
 
 const stackFile = process.env.FOQUS_TEST_STACK;
 if (!stackFile) {
-  throw new Error("FOQUS_TEST_STACK is not set: run these tests with `npm run test:moto` (test/helpers/run-with-moto.ts).");
+  throw new Error(
+    "FOQUS_TEST_STACK is not set: run these tests with `npm run test:moto` (test/helpers/run-with-moto.ts).",
+  );
 }
-export const stack = JSON.parse(readFileSync(stackFile, "utf8")) as { endpoint: string; outputs: StackOutputs };
+export const stack = JSON.parse(readFileSync(stackFile, "utf8")) as {
+  endpoint: string;
+  outputs: StackOutputs;
+};
 export const env = localEnvironment(stack.outputs, stack.endpoint);
 applyEnvironment(env);
 
@@ -31,7 +36,10 @@ let processor: Promise<SqsTrigger[]> | undefined;
 export function startUpdateProcessor(): Promise<SqsTrigger[]> {
   processor ??= (async () => {
     const { handler } = await import("../../handlers/update-processor.ts");
-    const queues = [stack.outputs.update_queue_url, ...Object.values(stack.outputs.job_dead_letter_queue_urls)];
+    const queues = [
+      stack.outputs.update_queue_url,
+      ...Object.values(stack.outputs.job_dead_letter_queue_urls),
+    ];
     return Promise.all(
       queues.map((queueUrl) =>
         startSqsTrigger({
@@ -59,14 +67,25 @@ export interface TestUser {
   username: string;
   password: string;
   /** fetch against the local API with this user's Basic credentials. */
-  call(method: string, path: string, init?: { body?: unknown; headers?: Record<string, string>; raw?: string | Uint8Array }): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    init?: { body?: unknown; headers?: Record<string, string>; raw?: string | Uint8Array },
+  ): Promise<Response>;
 }
 
-export async function newUser(options: { admin?: boolean; plan?: "free" | "premium" } = {}): Promise<TestUser> {
+export async function newUser(
+  options: { admin?: boolean; plan?: "free" | "premium" } = {},
+): Promise<TestUser> {
   const { createUser } = await import("../../core/users/user-store.ts");
   const username = uniqueName("user");
   const password = `pw-${randomUUID()}`;
-  await createUser({ username, password, plan: options.plan ?? "free", roles: options.admin ? ["admin"] : [] });
+  await createUser({
+    username,
+    password,
+    plan: options.plan ?? "free",
+    roles: options.admin ? ["admin"] : [],
+  });
   const { url } = await api();
   const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   return {
@@ -79,7 +98,12 @@ export async function newUser(options: { admin?: boolean; plan?: "free" | "premi
         body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
         headers["content-type"] ??= "application/json";
       }
-      return fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), redirect: "manual" });
+      return fetch(`${url}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        redirect: "manual",
+      });
     },
   };
 }

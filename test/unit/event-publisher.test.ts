@@ -1,7 +1,7 @@
 import test from "ava";
 import { toBatches } from "../../core/events/event-publisher.ts";
-import { EventOutbox } from "../../worker/event-outbox.ts";
 import type { FoqusEvent } from "../../core/events/events.ts";
+import { EventOutbox } from "../../worker/event-outbox.ts";
 
 const entry = (size: number, id = "x") => ({ Id: id, Message: "m".repeat(size) });
 

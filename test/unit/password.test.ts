@@ -1,6 +1,6 @@
 import test from "ava";
-import { hashPassword, passwordProblem, verifyPassword } from "../../core/users/password.ts";
 import { parseBasicAuthorization } from "../../core/users/authenticate.ts";
+import { hashPassword, passwordProblem, verifyPassword } from "../../core/users/password.ts";
 
 test("a hash verifies its password and no other", async (t) => {
   const hash = await hashPassword("correct horse");

@@ -1,7 +1,7 @@
 import test from "ava";
-import routesFile from "../../handlers/routes.json" with { type: "json" };
 import { allRoutes, normalizePath } from "../../handlers/http/fallback.ts";
 import { matchRoute } from "../../handlers/route-table.ts";
+import routesFile from "../../handlers/routes.json" with { type: "json" };
 
 const declared = Object.keys(routesFile.routes).filter((key) => key !== "$default");
 
@@ -11,7 +11,10 @@ test("every route in routes.json has a handler, and every handler a route", (t) 
 
 test("each route is served by the function routes.json names", async (t) => {
   for (const [key, fn] of Object.entries(routesFile.routes)) {
-    const module = (await import(`../../handlers/http/${fn}.ts`)) as { routes?: Record<string, unknown>; handler: unknown };
+    const module = (await import(`../../handlers/http/${fn}.ts`)) as {
+      routes?: Record<string, unknown>;
+      handler: unknown;
+    };
     t.is(typeof module.handler, "function", fn);
     if (key !== "$default") t.truthy(module.routes?.[key], `${fn} serves ${key}`);
   }

@@ -1,0 +1,51 @@
+# FOQUS Cloud — the two commands a newcomer needs are `make demo` and `make test`.
+# Prerequisites: Node.js 20.19+, Python 3 with moto[server], Terraform 1.6+ (see README).
+
+NODE_RUN := node --import tsx
+.DEFAULT_GOAL := help
+
+.PHONY: help install typecheck lint build terraform-check test-unit test-moto test-terraform test local demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## install dependencies (npm ci)
+
+typecheck: install ## tsc --noEmit over everything
+	npx tsc --noEmit
+
+lint: install ## biome (lint + format check)
+	npx biome check .
+
+build: install ## bundle every Lambda handler with esbuild into dist/lambda
+	$(NODE_RUN) handlers/build.ts
+
+terraform-check: ## terraform fmt -check and validate, offline
+	$(NODE_RUN) test/terraform/check.ts
+
+test-unit: install ## unit tests (no network)
+	npx ava 'test/unit/**/*.test.ts'
+
+test-moto: install ## handler, worker and store tests against a fresh moto with the stack applied
+	$(NODE_RUN) test/helpers/run-with-moto.ts npx ava 'test/moto/**/*.test.ts'
+
+test-terraform: install ## apply terraform/ to a fresh moto, check it, destroy it
+	npx ava test/terraform/apply-destroy.test.ts
+
+test: install typecheck lint terraform-check build test-unit test-moto test-terraform ## everything CI runs
+
+local: install ## run the whole system locally (moto + API + processor + workers); Ctrl-C stops it
+	$(NODE_RUN) handlers/local/stack.ts
+
+demo: install ## bring the local stack up, run a real session end to end through the API, stop
+	$(NODE_RUN) handlers/local/demo.ts
+
+bench: install ## benchmarks; figures printed and written to bench/results.json
+	$(NODE_RUN) bench/run.ts
+
+clean: ## remove build output and local state
+	rm -rf dist .local

@@ -1,0 +1,187 @@
+################################################################################
+# Routes
+#
+# handlers/routes.json declares every HTTP route once; the functions and the API are built from
+# it, and so is the local gateway (handlers/local/gateway.ts).
+################################################################################
+
+locals {
+  routes         = jsondecode(file("${path.root}/../handlers/routes.json")).routes
+  http_functions = toset(values(local.routes))
+  # The $default route's function re-dispatches to every HTTP handler (handlers/http/fallback.ts).
+  catch_all_functions = toset([for key, name in local.routes : name if key == "$default"])
+
+  # Pools as the functions see them (WORKER_POOLS): the applications each pool accepts.
+  worker_pool_applications = { for pool, config in var.worker_pools : pool => { applications = config.applications } }
+}
+
+################################################################################
+# Messaging
+################################################################################
+
+module "messaging" {
+  source = "./modules/messaging"
+
+  name_prefix             = var.name_prefix
+  topic_kms_master_key_id = var.topic_kms_master_key_id
+  alarm_actions           = var.alarm_actions
+
+  update_queue_visibility_timeout_seconds = var.update_queue_visibility_timeout_seconds
+  update_queue_max_receive_count          = var.update_queue_max_receive_count
+
+  worker_pools = {
+    for pool, config in var.worker_pools : pool => {
+      applications = config.applications
+      usernames    = config.usernames
+    }
+  }
+  job_queue_visibility_timeout_seconds = var.job_queue_visibility_timeout_seconds
+  job_queue_max_receive_count          = var.job_queue_max_receive_count
+}
+
+################################################################################
+# Tables
+################################################################################
+
+module "tables" {
+  source = "./modules/tables"
+
+  name_prefix                 = var.name_prefix
+  deletion_protection_enabled = var.deletion_protection_enabled
+}
+
+################################################################################
+# Buckets
+################################################################################
+
+module "buckets" {
+  source = "./modules/buckets"
+
+  name_prefix = var.name_prefix
+  # An emulator stack is thrown away with whatever it holds.
+  force_destroy = var.local_emulator
+}
+
+################################################################################
+# Functions
+################################################################################
+
+locals {
+  # Every function gets the same environment (core/config.ts reads it).
+  function_environment = merge(
+    {
+      USERS_TABLE                  = module.tables.table_names["users"]
+      SESSIONS_TABLE               = module.tables.table_names["sessions"]
+      JOBS_TABLE                   = module.tables.table_names["jobs"]
+      RESULTS_TABLE                = module.tables.table_names["results"]
+      SIMULATIONS_TABLE            = module.tables.table_names["simulations"]
+      IDEMPOTENCY_TABLE            = module.tables.table_names["idempotency"]
+      SIMULATIONS_BUCKET           = module.buckets.bucket_names["simulations"]
+      RESULTS_BUCKET               = module.buckets.bucket_names["results"]
+      UPDATE_TOPIC_ARN             = module.messaging.topic_arn
+      WORKER_POOLS                 = jsonencode(local.worker_pool_applications)
+      POWERTOOLS_SERVICE_NAME      = "foqus-cloud"
+      POWERTOOLS_METRICS_NAMESPACE = "FoqusCloud"
+      LOG_LEVEL                    = "INFO"
+    },
+    { for key, value in { AWS_ENDPOINT_URL = var.aws_endpoint } : key => value if value != "" },
+  )
+}
+
+module "functions" {
+  source = "./modules/functions"
+
+  name_prefix              = var.name_prefix
+  http_function_names      = local.http_functions
+  catch_all_function_names = local.catch_all_functions
+  environment              = local.function_environment
+  image_uri                = var.lambda_image_uri
+  image_tag                = var.lambda_image_tag
+  architectures            = var.lambda_architectures
+  function_settings        = var.function_settings
+  log_retention_days       = var.log_retention_days
+  force_delete             = var.local_emulator
+
+  table_arns       = module.tables.table_arns
+  bucket_arns      = module.buckets.bucket_arns
+  topic_arn        = module.messaging.topic_arn
+  update_queue_arn = module.messaging.update_queue_arn
+
+  job_dead_letter_queue_arns = module.messaging.job_dead_letter_queue_arns
+
+  # An enabled mapping to an Image function makes every SendMessage to the queue fail on moto;
+  # locally, handlers/local/sqs-trigger.ts polls the queue instead.
+  update_event_source_enabled = !var.local_emulator
+}
+
+################################################################################
+# HTTP API
+################################################################################
+
+module "http_api" {
+  source = "./modules/http-api"
+
+  name_prefix              = var.name_prefix
+  routes                   = local.routes
+  function_names           = module.functions.function_names
+  function_invoke_arns     = module.functions.function_invoke_arns
+  authorizer_function_name = module.functions.function_names["authorizer"]
+  authorizer_invoke_arn    = module.functions.function_invoke_arns["authorizer"]
+
+  authorizer_result_ttl_seconds = var.authorizer_result_ttl_seconds
+  cors_allow_origins            = var.cors_allow_origins
+  throttling_burst_limit        = var.throttling_burst_limit
+  throttling_rate_limit         = var.throttling_rate_limit
+  log_retention_days            = var.log_retention_days
+}
+
+################################################################################
+# Worker pools
+################################################################################
+
+data "aws_vpc" "workers" {
+  id      = var.worker_vpc_id != "" ? var.worker_vpc_id : null
+  default = var.worker_vpc_id == "" ? true : null
+}
+
+data "aws_subnets" "workers" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.workers.id]
+  }
+}
+
+module "worker_pool" {
+  source   = "./modules/worker-pool"
+  for_each = var.worker_pools
+
+  name_prefix   = var.name_prefix
+  pool_name     = each.key
+  applications  = each.value.applications
+  os            = each.value.os
+  ami_id        = each.value.ami_id != "" ? each.value.ami_id : var.default_ami_id
+  instance_type = each.value.instance_type
+  min_size      = each.value.min_size
+  max_size      = each.value.max_size
+  vpc_id        = data.aws_vpc.workers.id
+  subnet_ids    = length(var.worker_subnet_ids) > 0 ? var.worker_subnet_ids : sort(data.aws_subnets.workers.ids)
+
+  environment = {
+    AWS_REGION         = var.region
+    UPDATE_TOPIC_ARN   = module.messaging.topic_arn
+    JOBS_TABLE         = module.tables.table_names["jobs"]
+    SIMULATIONS_BUCKET = module.buckets.bucket_names["simulations"]
+    RESULTS_BUCKET     = module.buckets.bucket_names["results"]
+  }
+
+  job_queue_url          = module.messaging.job_queue_urls[each.key]
+  job_queue_arn          = module.messaging.job_queue_arns[each.key]
+  topic_arn              = module.messaging.topic_arn
+  jobs_table_arn         = module.tables.table_arns["jobs"]
+  simulations_bucket_arn = module.buckets.bucket_arns["simulations"]
+  results_bucket_arn     = module.buckets.bucket_arns["results"]
+
+  backlog_per_instance_target = var.backlog_per_instance_target
+  scaling_policy_enabled      = !var.local_emulator
+  attach_ssm_managed_policy   = !var.local_emulator
+}

@@ -1,0 +1,248 @@
+################################################################################
+# Grants
+#
+# Least privilege: every function gets its own role and only the actions its handler calls, on
+# exact resource ARNs. One inline policy per concern (logs, xray, dynamodb, s3, sns, sqs).
+# When a handler starts calling something new, add it here in the same change.
+# Index queries need the index ARN: "index:<table>" resolves to "<table arn>/index/*".
+################################################################################
+
+locals {
+  # Statements name their resources symbolically ("table:jobs", "objects:results", ...) and
+  # `resource_arns` resolves them: that keeps the policy keys known at plan time while the ARNs
+  # are not yet.
+  resource_arns = merge(
+    { for key, arn in var.table_arns : "table:${key}" => arn },
+    { for key, arn in var.table_arns : "index:${key}" => "${arn}/index/*" },
+    { for key, arn in var.bucket_arns : "bucket:${key}" => arn },
+    { for key, arn in var.bucket_arns : "objects:${key}" => "${arn}/*" },
+    { for name, group in aws_cloudwatch_log_group.this : "log-group:${name}" => "${group.arn}:*" },
+    { for pool, arn in var.job_dead_letter_queue_arns : "job-dlq:${pool}" => arn },
+    { topic = var.topic_arn, "update-queue" = var.update_queue_arn, "*" = "*" },
+  )
+
+  # function name => concern => statements
+  grants = {
+    authorizer = {
+      dynamodb = [
+        { sid = "ReadUsers", actions = ["dynamodb:GetItem"], resources = ["table:users"] },
+      ]
+    }
+
+    application = {}
+
+    user = {
+      dynamodb = [
+        { sid = "ReadAndUpdateUsers", actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = ["table:users"] },
+      ]
+    }
+
+    session = {
+      dynamodb = [
+        {
+          sid       = "Sessions"
+          actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem"]
+          resources = ["table:sessions"]
+        },
+        {
+          # Append (BatchWriteItem, BatchGetItem of client ids), list (Query), start/stop (UpdateItem),
+          # delete (BatchWriteItem of deletes).
+          sid       = "Jobs"
+          actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
+          resources = ["table:jobs"]
+        },
+        {
+          # start, stop and kill read the ByState index.
+          sid       = "JobsByState"
+          actions   = ["dynamodb:Query"]
+          resources = ["index:jobs"]
+        },
+        {
+          sid       = "Results"
+          actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
+          resources = ["table:results"]
+        },
+        {
+          sid       = "Simulations"
+          actions   = ["dynamodb:BatchGetItem"]
+          resources = ["table:simulations"]
+        },
+        {
+          sid       = "Idempotency"
+          actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+          resources = ["table:idempotency"]
+        },
+      ]
+      sns = [
+        { sid = "PublishUpdates", actions = ["sns:Publish"], resources = ["topic"] },
+      ]
+      s3 = [
+        { sid = "DeleteResultObjects", actions = ["s3:DeleteObject"], resources = ["objects:results"] },
+        { sid = "ListResultObjects", actions = ["s3:ListBucket"], resources = ["bucket:results"] },
+      ]
+    }
+
+    result = {
+      dynamodb = [
+        {
+          sid       = "Sessions"
+          actions   = ["dynamodb:GetItem"]
+          resources = ["table:sessions"]
+        },
+        {
+          sid       = "Results"
+          actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+          resources = ["table:results"]
+        },
+        {
+          sid       = "Jobs"
+          actions   = ["dynamodb:BatchGetItem"]
+          resources = ["table:jobs"]
+        },
+      ]
+      s3 = [
+        { sid = "ReadResultObjects", actions = ["s3:GetObject"], resources = ["objects:results"] },
+      ]
+    }
+
+    simulation = {
+      dynamodb = [
+        {
+          sid       = "Simulations"
+          actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem"]
+          resources = ["table:simulations"]
+        },
+      ]
+      s3 = [
+        {
+          sid       = "SimulationObjects"
+          actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+          resources = ["objects:simulations"]
+        },
+        {
+          sid       = "ListSimulationObjects"
+          actions   = ["s3:ListBucket"]
+          resources = ["bucket:simulations"]
+        },
+      ]
+    }
+
+    "update-processor" = {
+      dynamodb = [
+        {
+          # One UpdateItem per progress event; terminal events in a transaction of UpdateItems.
+          sid       = "Jobs"
+          actions   = ["dynamodb:UpdateItem"]
+          resources = ["table:jobs"]
+        },
+        {
+          # The session's finish counter and finish-order entries.
+          sid       = "Results"
+          actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"]
+          resources = ["table:results"]
+        },
+      ]
+      sqs = [
+        {
+          sid       = "ConsumeUpdateAndJobDeadLetterQueues"
+          actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+          resources = concat(["update-queue"], [for pool in keys(var.job_dead_letter_queue_arns) : "job-dlq:${pool}"])
+        },
+      ]
+      s3 = [
+        # Outputs too large for a job item (the worker normally stores those itself).
+        { sid = "WriteLargeOutputs", actions = ["s3:PutObject"], resources = ["objects:results"] },
+      ]
+    }
+  }
+
+  # Every function writes its own log group and its traces. X-Ray's write actions have no
+  # resource-level permissions, hence "*".
+  common_grants = {
+    for name in local.function_names : name => {
+      logs = [
+        {
+          sid       = "WriteOwnLogGroup"
+          actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          resources = ["log-group:${name}"]
+        },
+      ]
+      xray = [
+        { sid = "WriteTraces", actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources = ["*"] },
+      ]
+    }
+  }
+
+  # A catch-all function (the $default route) normalises the path and runs whichever HTTP
+  # handler matches, in process: it needs the union of their grants. Sids get the source
+  # function's name so that they stay unique within a policy.
+  dispatched_functions = sort([for name in var.http_function_names : name if !contains(var.catch_all_function_names, name)])
+  catch_all_grants = {
+    for concern in distinct(flatten([for name in local.dispatched_functions : keys(try(local.grants[name], {}))])) :
+    concern => flatten([
+      for name in local.dispatched_functions : [
+        for statement in try(local.grants[name][concern], []) :
+        merge(statement, { sid = "${replace(title(name), "-", "")}${statement.sid}" })
+      ]
+    ])
+  }
+  all_grants = merge(local.grants, { for name in var.catch_all_function_names : name => local.catch_all_grants })
+
+  # "<function>/<concern>" => the statements of one inline policy. A function without an entry
+  # in `grants` (a new HTTP resource) gets logs and traces only.
+  policies = merge([
+    for name in local.function_names : {
+      for concern, statements in merge(local.common_grants[name], try(local.all_grants[name], {})) :
+      "${name}/${concern}" => { function = name, concern = concern, statements = statements }
+    }
+  ]...)
+}
+
+################################################################################
+# Roles
+################################################################################
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = local.function_names
+
+  name               = "${var.name_prefix}-${each.key}-lambda"
+  description        = "Execution role of the ${var.name_prefix}-${each.key} function."
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+}
+
+################################################################################
+# Inline policies, one per concern
+################################################################################
+
+data "aws_iam_policy_document" "this" {
+  for_each = local.policies
+
+  dynamic "statement" {
+    for_each = each.value.statements
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = [for resource in statement.value.resources : local.resource_arns[resource]]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = local.policies
+
+  name   = each.value.concern
+  role   = aws_iam_role.this[each.value.function].id
+  policy = data.aws_iam_policy_document.this[each.key].json
+}

@@ -1,0 +1,130 @@
+################################################################################
+# Image repository
+#
+# One image holds every handler; each function picks its handler with image_config.command.
+################################################################################
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+resource "aws_ecr_repository" "this" {
+  name                 = "${var.name_prefix}-lambda"
+  image_tag_mutability = "MUTABLE"
+  force_delete         = var.force_delete
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+}
+
+# Lambda pulls the image with its service principal. Granting it here, scoped to this stack's
+# functions, keeps Lambda from editing the repository policy behind Terraform's back.
+resource "aws_ecr_repository_policy" "this" {
+  repository = aws_ecr_repository.this.name
+  policy     = data.aws_iam_policy_document.ecr_pull.json
+}
+
+data "aws_iam_policy_document" "ecr_pull" {
+  statement {
+    sid     = "LambdaPullsThisStacksImage"
+    actions = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringLike"
+      variable = "aws:sourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name_prefix}-*"]
+    }
+  }
+}
+
+################################################################################
+# Functions
+################################################################################
+
+locals {
+  function_names = setunion(var.http_function_names, ["authorizer", "update-processor"])
+
+  image_uri = var.image_uri != "" ? var.image_uri : "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
+
+  function_settings = {
+    for name in local.function_names : name => merge(
+      { memory_size = 512, timeout = 29 },
+      try(var.function_settings[name], {}),
+    )
+  }
+}
+
+# Created before its function, so that Terraform (not Lambda) owns it and its retention.
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = local.function_names
+
+  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.function_names
+
+  function_name = "${var.name_prefix}-${each.key}"
+  role          = aws_iam_role.this[each.key].arn
+  package_type  = "Image"
+  image_uri     = local.image_uri
+  architectures = var.architectures
+  memory_size   = local.function_settings[each.key].memory_size
+  timeout       = local.function_settings[each.key].timeout
+
+  image_config {
+    command = ["${each.key}.handler"]
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  environment {
+    variables = var.environment
+  }
+
+  depends_on = [
+    aws_cloudwatch_log_group.this,
+    aws_iam_role_policy.this,
+  ]
+}
+
+################################################################################
+# Update processor trigger
+################################################################################
+
+resource "aws_lambda_event_source_mapping" "update" {
+  event_source_arn                   = var.update_queue_arn
+  function_name                      = aws_lambda_function.this["update-processor"].arn
+  batch_size                         = var.update_batch_size
+  maximum_batching_window_in_seconds = var.update_maximum_batching_window_seconds
+  # The handler reports failed messages; only those are retried.
+  function_response_types = ["ReportBatchItemFailures"]
+  enabled                 = var.update_event_source_enabled
+
+  scaling_config {
+    maximum_concurrency = var.update_maximum_concurrency
+  }
+}
+
+# Each pool's job dead-letter queue also feeds the update processor, which ends the jobs there
+# as `error` (worker-lost): a job whose workers kept dying must not stay `running` forever.
+resource "aws_lambda_event_source_mapping" "job_dead_letters" {
+  for_each = var.job_dead_letter_queue_arns
+
+  event_source_arn        = each.value
+  function_name           = aws_lambda_function.this["update-processor"].arn
+  batch_size              = var.update_batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+  enabled                 = var.update_event_source_enabled
+}

@@ -1,0 +1,37 @@
+################################################################################
+# Auto Scaling group
+################################################################################
+
+output "autoscaling_group_name" {
+  description = "Name of the pool's Auto Scaling group."
+  value       = try(aws_autoscaling_group.this.name, null)
+}
+
+output "launch_template_id" {
+  description = "ID of the pool's launch template."
+  value       = try(aws_launch_template.this.id, null)
+}
+
+output "security_group_id" {
+  description = "ID of the workers' security group."
+  value       = try(aws_security_group.this.id, null)
+}
+
+output "scaling_policy_arn" {
+  description = "ARN of the backlog-per-instance target-tracking policy (null when it is gated off)."
+  value       = try(aws_autoscaling_policy.backlog[0].arn, null)
+}
+
+################################################################################
+# IAM
+################################################################################
+
+output "instance_role_arn" {
+  description = "ARN of the workers' IAM role."
+  value       = try(aws_iam_role.this.arn, null)
+}
+
+output "instance_profile_arn" {
+  description = "ARN of the workers' instance profile."
+  value       = try(aws_iam_instance_profile.this.arn, null)
+}

@@ -1,0 +1,216 @@
+/**
+ * The update processor's writes (core/jobs/apply-event.ts) against DynamoDB on moto: every
+ * transition, duplicates, late and reordered events (property-based), and exact numbering of
+ * terminal jobs for result pages.
+ */
+import test from "ava";
+import fc from "fast-check";
+import { newEvent } from "../../core/events/event-publisher.ts";
+import type { EventType, FoqusEvent } from "../../core/events/events.ts";
+import { appendJobs } from "../../core/jobs/append-jobs.ts";
+import { applyEvent } from "../../core/jobs/apply-event.ts";
+import { getJob } from "../../core/jobs/job-store.ts";
+import { closeResultPage, markPageRead, readResultPage } from "../../core/results/result-store.ts";
+import { createSession } from "../../core/sessions/session-store.ts";
+import { putSimulation } from "../../core/simulations/simulation-store.ts";
+import { uniqueName } from "../helpers/stack.ts";
+
+async function sessionWithJobs(count: number) {
+  const username = uniqueName("user");
+  const sim = uniqueName("sim");
+  await putSimulation(username, sim, "fake");
+  const session = await createSession(username);
+  const ids = await appendJobs(
+    username,
+    session.SessionId,
+    Array.from({ length: count }, (_, i) => ({ Simulation: sim, Input: { i } })),
+  );
+  return { username, sid: session.SessionId, ids };
+}
+
+function jobEvent(
+  username: string,
+  sid: string,
+  job: string,
+  event: EventType,
+  extra: Partial<FoqusEvent> = {},
+) {
+  return newEvent({ event, username, session: sid, job, application: "fake", consumer: "w1", ...extra });
+}
+
+test("a job moves through setup and running to success with its output in one write", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.setup")), "applied");
+  t.is((await getJob(sid, job))?.State, "setup");
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.running")), "applied");
+  t.is(
+    await applyEvent(
+      jobEvent(username, sid, job, "job.success", { outputJson: '{"graphError":0,"v":-2.75e-145}' }),
+    ),
+    "applied",
+  );
+  const stored = await getJob(sid, job);
+  t.is(stored?.State, "success");
+  t.is(stored?.OutputJson, '{"graphError":0,"v":-2.75e-145}');
+  t.is(stored?.Seq, 1);
+  t.truthy(stored?.Setup && stored.Running && stored.Finished);
+  t.is(stored?.ConsumerId, "w1");
+});
+
+test("a late running event after success and a duplicate success change nothing", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  const success = jobEvent(username, sid, job, "job.success", { outputJson: "{}" });
+  await applyEvent(success);
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.running")), "stale");
+  t.is(await applyEvent(success), "stale");
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.error", { message: "late" })), "stale");
+  const stored = await getJob(sid, job);
+  t.is(stored?.State, "success");
+  t.is(stored?.Seq, 1);
+  t.is(stored?.Message, undefined);
+});
+
+test("kill during running ends the job terminate; the worker's later success is ignored", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  await applyEvent(jobEvent(username, sid, job, "job.running"));
+  t.is(
+    await applyEvent(jobEvent(username, sid, job, "job.terminate", { message: "Session killed" })),
+    "applied",
+  );
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.success", { outputJson: "{}" })), "stale");
+  const stored = await getJob(sid, job);
+  t.is(stored?.State, "terminate");
+  t.is(stored?.OutputJson, undefined);
+});
+
+test("an error keeps its message and error class", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  await applyEvent(
+    jobEvent(username, sid, ids[0]!, "job.error", { message: "license server down", errorClass: "license" }),
+  );
+  const stored = await getJob(sid, ids[0]!);
+  t.is(stored?.State, "error");
+  t.is(stored?.Message, "license server down");
+  t.is(stored?.ErrorClass, "license");
+});
+
+test("events for a deleted or unknown job change nothing", async (t) => {
+  const { username, sid } = await sessionWithJobs(0);
+  t.is(await applyEvent(jobEvent(username, sid, "no-such-job", "job.running")), "stale");
+  t.is(
+    await applyEvent(jobEvent(username, sid, "no-such-job", "job.success", { outputJson: "{}" })),
+    "stale",
+  );
+  t.is(await closeResultPage(sid, "g"), 0);
+});
+
+const WORKER_EVENTS: EventType[] = ["job.setup", "job.running", "job.success", "job.error", "job.terminate"];
+
+test("any order of duplicated events leaves each job in its first terminal state, numbered exactly once", async (t) => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat(4), fc.constantFrom(...WORKER_EVENTS)), { minLength: 1, maxLength: 25 }),
+      fc.integer({ min: 1, max: 3 }),
+      async (script, concurrency) => {
+        const { username, sid, ids } = await sessionWithJobs(5);
+        const events = script.map(([index, type]) =>
+          jobEvent(
+            username,
+            sid,
+            ids[index]!,
+            type,
+            type === "job.success" ? { outputJson: `{"job":${index}}` } : {},
+          ),
+        );
+        // The expected result: per job, the first terminal event in delivery order wins.
+        const firstTerminal = new Map<string, EventType>();
+        for (const event of events) {
+          if (
+            ["job.success", "job.error", "job.terminate"].includes(event.event) &&
+            !firstTerminal.has(event.job!)
+          ) {
+            firstTerminal.set(event.job!, event.event);
+          }
+        }
+        // Deliver in order, each event twice (at-least-once), a few at a time.
+        const deliveries = events.flatMap((event) => [event, event]);
+        if (concurrency === 1) {
+          for (const event of deliveries) await applyEvent(event);
+        } else {
+          for (let i = 0; i < deliveries.length; i += concurrency) {
+            await Promise.all(deliveries.slice(i, i + concurrency).map((event) => applyEvent(event)));
+          }
+        }
+        const seqs: number[] = [];
+        for (const id of ids) {
+          const job = await getJob(sid, id);
+          const terminal = firstTerminal.get(id);
+          if (!terminal) {
+            if (job?.Seq !== undefined) return false;
+            continue;
+          }
+          // With concurrent delivery two terminal events may race; either may win, never both.
+          if (concurrency === 1 && job?.State !== terminal.replace("job.", "")) return false;
+          if (!["success", "error", "terminate"].includes(job?.State ?? "")) return false;
+          if (job?.State === "success" && job.OutputJson === undefined) return false;
+          seqs.push(job!.Seq!);
+        }
+        seqs.sort((a, b) => a - b);
+        return seqs.every((seq, i) => seq === i + 1);
+      },
+    ),
+    { numRuns: 25 },
+  );
+  t.pass();
+});
+
+test("result pages hold every terminal job exactly once, in finish order", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(7);
+  const gen = "00000000-0000-0000-0000-000000000000";
+  for (const id of ids.slice(0, 3))
+    await applyEvent(jobEvent(username, sid, id, "job.success", { outputJson: "{}" }));
+  t.is(await closeResultPage(sid, gen), 1);
+  // Page 1 is not read yet: closing again answers it again instead of skipping it.
+  for (const id of ids.slice(3, 5))
+    await applyEvent(jobEvent(username, sid, id, "job.error", { message: "x" }));
+  t.is(await closeResultPage(sid, gen), 1);
+  const page1 = await readResultPage(sid, gen, 1);
+  await markPageRead(sid, gen, 1);
+  t.deepEqual(
+    page1.map((job) => job.JobId),
+    ids.slice(0, 3),
+  );
+  t.is(await closeResultPage(sid, gen), 2);
+  const page2 = await readResultPage(sid, gen, 2);
+  await markPageRead(sid, gen, 2);
+  t.deepEqual(
+    page2.map((job) => job.JobId),
+    ids.slice(3, 5),
+  );
+  // Nothing new: the newest page number again.
+  t.is(await closeResultPage(sid, gen), 2);
+  // A second generator pages the same jobs independently.
+  t.is(await closeResultPage(sid, "other"), 1);
+  t.is((await readResultPage(sid, "other", 1)).length, 5);
+});
+
+test("two concurrent page closes never produce overlapping or missing pages", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(12);
+  const gen = "g";
+  const seen: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (const id of ids.slice(round * 3, round * 3 + 3)) {
+      await applyEvent(jobEvent(username, sid, id, "job.success", { outputJson: "{}" }));
+    }
+    const [a, b] = await Promise.all([closeResultPage(sid, gen), closeResultPage(sid, gen)]);
+    t.is(a, round + 1);
+    t.is(b, round + 1);
+    const page = await readResultPage(sid, gen, round + 1);
+    await markPageRead(sid, gen, round + 1);
+    seen.push(...page.map((job) => job.JobId));
+  }
+  t.deepEqual(seen, ids);
+});

@@ -1,0 +1,331 @@
+/**
+ * @module test/terraform/apply-destroy
+ * Applies terraform/ (with local.tfvars) to a fresh moto server, checks what it built through the
+ * AWS APIs and the Terraform state, checks that a second plan is empty, then destroys it.
+ * Each run has its own moto, data dir and state file, so it never touches terraform/ beyond
+ * reading it (init runs with -lockfile=readonly when the lock file exists).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  GetBucketEncryptionCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  GetSubscriptionAttributesCommand,
+  GetTopicAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  SNSClient,
+  type Subscription,
+} from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import test from "ava";
+import { startMoto } from "../../handlers/local/moto.ts";
+import { findPluginDir, TERRAFORM_DIR } from "../../handlers/local/terraform.ts";
+
+// What local.tfvars and the table module promise; written out here so that a change on either
+// side has to be made on purpose.
+const EXPECTED_KEY_SCHEMAS: Record<string, Array<[name: string, type: "HASH" | "RANGE"]>> = {
+  users: [["Username", "HASH"]],
+  sessions: [
+    ["Username", "HASH"],
+    ["SessionId", "RANGE"],
+  ],
+  jobs: [
+    ["SessionId", "HASH"],
+    ["JobId", "RANGE"],
+  ],
+  results: [
+    ["SessionId", "HASH"],
+    ["Key", "RANGE"],
+  ],
+  simulations: [
+    ["Username", "HASH"],
+    ["Name", "RANGE"],
+  ],
+  idempotency: [["id", "HASH"]],
+};
+// Secondary indexes the stores query: table → index → its key schema.
+const EXPECTED_INDEXES: Record<string, Record<string, Array<[name: string, type: "HASH" | "RANGE"]>>> = {
+  users: {
+    ByKind: [
+      ["Kind", "HASH"],
+      ["Username", "RANGE"],
+    ],
+  },
+  jobs: {
+    ByState: [
+      ["SessionId", "HASH"],
+      ["State", "RANGE"],
+    ],
+  },
+};
+const EXPECTED_POOL_APPLICATIONS: Record<string, string[]> = {
+  linux: ["fake", "command", "cstr"],
+  windows: ["foqus", "AspenPlus", "ACM"],
+};
+const EXPECTED_EXTRA_FUNCTIONS = ["authorizer", "update-processor"];
+
+const routes = (
+  JSON.parse(readFileSync(join(TERRAFORM_DIR, "../handlers/routes.json"), "utf8")) as {
+    routes: Record<string, string>;
+  }
+).routes;
+
+interface TerraformResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Outputs {
+  table_names: Record<string, string>;
+  bucket_names: Record<string, string>;
+  update_topic_arn: string;
+  update_queue_url: string;
+  update_dead_letter_queue_url: string;
+  job_queue_urls: Record<string, string>;
+  function_names: Record<string, string>;
+}
+
+/** Runs terraform in terraform/ with this run's data dir; resolves with the exit code. */
+function terraform(args: string[], workDir: string): Promise<TerraformResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("terraform", [`-chdir=${TERRAFORM_DIR}`, ...args], {
+      env: {
+        ...process.env,
+        TF_DATA_DIR: join(workDir, ".terraform"),
+        TF_IN_AUTOMATION: "1",
+        TF_INPUT: "0",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The tail of a failed command's output, for assertion messages. */
+function tail(result: TerraformResult): string {
+  return `exit ${result.code}\n${result.stderr.slice(-3000)}\n${result.stdout.slice(-3000)}`;
+}
+
+const sortedCopy = (values: readonly string[]): string[] => [...values].sort();
+
+test.serial("terraform applies to moto, plans no changes afterwards, and destroys", async (t) => {
+  t.timeout(600_000);
+
+  // Prepare: an emulator and a work dir of this run only, both removed whatever happens.
+  const workDir = mkdtempSync(join(tmpdir(), "foqus-tf-test-"));
+  t.teardown(() => rmSync(workDir, { recursive: true, force: true }));
+  const moto = await startMoto();
+  t.teardown(() => moto.stop());
+  const state = `-state=${join(workDir, "terraform.tfstate")}`;
+  const vars = ["-var-file=local.tfvars", `-var=aws_endpoint=${moto.endpoint}`];
+  const aws = {
+    endpoint: moto.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 2,
+  };
+  const dynamodb = new DynamoDBClient(aws);
+  const s3 = new S3Client({ ...aws, forcePathStyle: true });
+  const sns = new SNSClient(aws);
+  const sqs = new SQSClient(aws);
+  t.teardown(() => {
+    for (const client of [dynamodb, s3, sns, sqs]) client.destroy();
+  });
+
+  const pluginDir = findPluginDir();
+  const lockFileExists = existsSync(join(TERRAFORM_DIR, ".terraform.lock.hcl"));
+  const init = await terraform(
+    [
+      "init",
+      "-input=false",
+      "-no-color",
+      ...(pluginDir ? [`-plugin-dir=${pluginDir}`] : []),
+      ...(lockFileExists ? ["-lockfile=readonly"] : []),
+    ],
+    workDir,
+  );
+  t.is(init.code, 0, `terraform init failed: ${tail(init)}`);
+
+  // Act: apply.
+  let started = Date.now();
+  const apply = await terraform(
+    ["apply", "-auto-approve", "-input=false", "-no-color", state, ...vars],
+    workDir,
+  );
+  t.log(`apply: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  t.is(apply.code, 0, `terraform apply failed: ${tail(apply)}`);
+  if (apply.code !== 0) return;
+
+  const outputResult = await terraform(["output", "-json", "-no-color", state], workDir);
+  t.is(outputResult.code, 0, `terraform output failed: ${tail(outputResult)}`);
+  const outputs = Object.fromEntries(
+    Object.entries(JSON.parse(outputResult.stdout) as Record<string, { value: unknown }>).map(
+      ([key, output]) => [key, output.value],
+    ),
+  ) as unknown as Outputs;
+
+  // Assess: tables, with their key schemas.
+  t.deepEqual(sortedCopy(Object.keys(outputs.table_names)), sortedCopy(Object.keys(EXPECTED_KEY_SCHEMAS)));
+  for (const [table, expected] of Object.entries(EXPECTED_KEY_SCHEMAS)) {
+    const name = outputs.table_names[table];
+    t.is(name, `foqus-${table}`);
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: name }));
+    t.deepEqual(
+      Table?.KeySchema?.map((key) => [key.AttributeName, key.KeyType]),
+      expected,
+      `key schema of ${name}`,
+    );
+    const indexes = Object.fromEntries(
+      [...(Table?.LocalSecondaryIndexes ?? []), ...(Table?.GlobalSecondaryIndexes ?? [])].map((index) => [
+        index.IndexName,
+        index.KeySchema?.map((key) => [key.AttributeName, key.KeyType]),
+      ]),
+    );
+    t.deepEqual(indexes, EXPECTED_INDEXES[table] ?? {}, `indexes of ${name}`);
+    const indexAttributes = Object.values(EXPECTED_INDEXES[table] ?? {}).flatMap((keys) =>
+      keys.map(([a]) => a),
+    );
+    t.deepEqual(
+      sortedCopy((Table?.AttributeDefinitions ?? []).map((a) => `${a.AttributeName}:${a.AttributeType}`)),
+      sortedCopy(
+        [...new Set([...expected.map(([attribute]) => attribute), ...indexAttributes])].map((a) => `${a}:S`),
+      ),
+      `attribute types of ${name}`,
+    );
+    t.is(Table?.BillingModeSummary?.BillingMode, "PAY_PER_REQUEST", `billing mode of ${name}`);
+  }
+
+  // Assess: buckets, encrypted and closed to the public; simulations versioned.
+  t.deepEqual(sortedCopy(Object.keys(outputs.bucket_names)), ["results", "simulations"]);
+  for (const bucket of Object.values(outputs.bucket_names)) {
+    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+    t.is(
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+        ?.SSEAlgorithm,
+      "AES256",
+      `encryption of ${bucket}`,
+    );
+    const access = await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
+    t.deepEqual(
+      access.PublicAccessBlockConfiguration,
+      { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+      `public access block of ${bucket}`,
+    );
+  }
+  const versioning = await s3.send(
+    new GetBucketVersioningCommand({ Bucket: outputs.bucket_names.simulations }),
+  );
+  t.is(versioning.Status, "Enabled");
+
+  // Assess: the topic, and the update queue redriving to its DLQ.
+  const topic = await sns.send(new GetTopicAttributesCommand({ TopicArn: outputs.update_topic_arn }));
+  t.is(topic.Attributes?.TopicArn, outputs.update_topic_arn);
+  t.regex(outputs.update_topic_arn, /:foqus-updates$/);
+
+  const queueArn = async (url: string): Promise<string | undefined> =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
+      .Attributes?.QueueArn;
+  const updateQueue = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: outputs.update_queue_url, AttributeNames: ["All"] }),
+  );
+  const updateDlqArn = await queueArn(outputs.update_dead_letter_queue_url);
+  t.truthy(updateDlqArn);
+  t.deepEqual(JSON.parse(updateQueue.Attributes?.RedrivePolicy ?? "null"), {
+    deadLetterTargetArn: updateDlqArn,
+    maxReceiveCount: 5,
+  });
+
+  // Assess: every subscription of the topic, by queue ARN. The update queue takes all events;
+  // each job queue only job.submit of its pool's applications.
+  const subscriptions: Subscription[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sns.send(
+      new ListSubscriptionsByTopicCommand({ TopicArn: outputs.update_topic_arn, NextToken: nextToken }),
+    );
+    subscriptions.push(...(page.Subscriptions ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  const subscriptionAttributes = async (endpoint: string | undefined) => {
+    const subscription = subscriptions.find((s) => s.Protocol === "sqs" && s.Endpoint === endpoint);
+    if (!subscription?.SubscriptionArn) return undefined;
+    return (
+      await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn }))
+    ).Attributes;
+  };
+
+  const updateSubscription = await subscriptionAttributes(updateQueue.Attributes?.QueueArn);
+  t.is(updateSubscription?.RawMessageDelivery, "true", "the update queue is subscribed with raw delivery");
+  t.falsy(updateSubscription?.FilterPolicy, "the update queue receives every event");
+
+  t.deepEqual(
+    sortedCopy(Object.keys(outputs.job_queue_urls)),
+    sortedCopy(Object.keys(EXPECTED_POOL_APPLICATIONS)),
+  );
+  for (const [pool, applications] of Object.entries(EXPECTED_POOL_APPLICATIONS)) {
+    const url = outputs.job_queue_urls[pool];
+    t.truthy(url, `job queue of pool ${pool}`);
+    const attributes = await subscriptionAttributes(await queueArn(url ?? ""));
+    t.is(attributes?.RawMessageDelivery, "true", `raw delivery to the ${pool} job queue`);
+    const filter = JSON.parse(attributes?.FilterPolicy ?? "{}") as Record<string, unknown>;
+    t.deepEqual(filter.event, ["job.submit"], `event filter of pool ${pool}`);
+    t.deepEqual(sortedCopy((filter.application as string[]) ?? []), sortedCopy(applications), `pool ${pool}`);
+    t.false("username" in filter, `pool ${pool} lists no usernames, so its filter must not constrain them`);
+  }
+
+  // Assess: one function per handler and one route per routes.json entry, in the state.
+  const list = await terraform(["state", "list", state], workDir);
+  t.is(list.code, 0, `terraform state list failed: ${tail(list)}`);
+  const addresses = list.stdout.split("\n").filter(Boolean);
+  const instanceKeys = (address: string): string[] =>
+    addresses
+      .filter((a) => a.startsWith(`${address}[`))
+      .map((a) => JSON.parse(a.slice(address.length + 1, -1)) as string)
+      .sort();
+  const expectedFunctions = sortedCopy([...new Set([...Object.values(routes), ...EXPECTED_EXTRA_FUNCTIONS])]);
+  t.deepEqual(instanceKeys("module.functions.aws_lambda_function.this"), expectedFunctions);
+  t.deepEqual(sortedCopy(Object.keys(outputs.function_names)), expectedFunctions);
+  t.deepEqual(instanceKeys("module.http_api.aws_apigatewayv2_route.this"), sortedCopy(Object.keys(routes)));
+
+  // Act and assess: a second plan finds nothing to change (exit code 0, not 2).
+  started = Date.now();
+  const plan = await terraform(
+    ["plan", "-detailed-exitcode", "-input=false", "-no-color", state, ...vars],
+    workDir,
+  );
+  t.log(`plan: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  t.is(plan.code, 0, `plan after apply is not empty: ${tail(plan)}`);
+
+  // Act: destroy.
+  started = Date.now();
+  const destroy = await terraform(
+    ["destroy", "-auto-approve", "-input=false", "-no-color", state, ...vars],
+    workDir,
+  );
+  t.log(`destroy: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  t.is(destroy.code, 0, `terraform destroy failed: ${tail(destroy)}`);
+
+  // Assess: the tables are gone.
+  for (const name of Object.values(outputs.table_names)) {
+    await t.throwsAsync(dynamodb.send(new DescribeTableCommand({ TableName: name })), {
+      name: "ResourceNotFoundException",
+    });
+  }
+});
