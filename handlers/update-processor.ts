@@ -3,8 +3,10 @@
  * The single writer of job state after submit. Triggered by the update queue (every event) and
  * by each pool's job dead-letter queue (jobs whose workers kept dying), with SQS partial batch
  * responses: a record that fails is retried alone, and after the queue's maxReceiveCount it
- * moves to the update DLQ, whose alarm tells an operator. Records are processed in parallel;
- * that is safe because every write is conditional on state (core/jobs/apply-event.ts).
+ * moves to the update DLQ, whose alarm tells an operator. Any order is safe, because every
+ * write is conditional on state (core/jobs/apply-event.ts); records are still processed one at
+ * a time, because the terminal events of one session all advance the same finish counter and
+ * would only contend for it in parallel.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
@@ -45,7 +47,10 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
   try {
-    return await processPartialResponse(event, recordHandler, processor, { context });
+    return await processPartialResponse(event, recordHandler, processor, {
+      context,
+      processInParallel: false,
+    });
   } finally {
     metrics.publishStoredMetrics();
   }

@@ -10,6 +10,7 @@
  *   4. start a second session of slow jobs and kill it mid-run;
  *   5. print a summary table.
  */
+import "./local-defaults.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FoqusClient, type JobRecord } from "./api-client.ts";
 import { type Stack, startStack } from "./stack.ts";

@@ -3,6 +3,11 @@
 moto 5.2.1 has two SQS bugs that break `terraform plan` after an apply:
   * SetQueueAttributes without `Policy` wipes the queue policy (models.py `_set_attributes`);
   * RedrivePolicy is returned with spaces, so the provider sees a perpetual whitespace diff.
+one SQS slowness that makes a backlog stall the whole emulator:
+  * ReceiveMessage computes every queue attribute (each an O(backlog) count) once per message
+    it returns, only to read the retention period, and SendMessage computes them all once; each
+    count reads the clock twice per queued message: 0.3 s per receive at 500 queued messages.
+    Here the retention check reads one attribute and the counts read the clock once;
 and one DynamoDB bug that loses writes:
   * TransactWriteItems deep-copies every table it touches and, when the transaction is
     cancelled, puts the copies back: every write another request made meanwhile is lost (and
@@ -21,6 +26,7 @@ import threading
 
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
+from moto.core.utils import unix_time, unix_time_millis
 from moto.sqs import models as sqs_models
 
 _original_set_attributes = sqs_models.Queue._set_attributes
@@ -41,8 +47,35 @@ def _attributes_with_compact_redrive(self):
     return result
 
 
+def _within_retention_period(self, queue_name, message):
+    queue = self.get_queue(queue_name)
+    retain_until = int(queue.message_retention_period) + message.sent_timestamp / 1000
+    return retain_until > unix_time()
+
+
 sqs_models.Queue._set_attributes = _set_attributes_keeping_policy
 sqs_models.Queue.attributes = property(_attributes_with_compact_redrive)
+sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _within_retention_period
+
+
+def _visible_messages(self):
+    now = unix_time_millis()
+    return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def _count_delayed(self):
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+def _count_not_visible(self):
+    now = unix_time_millis()
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+sqs_models.Queue.messages = property(_visible_messages)
+sqs_models.Queue.approximate_number_of_messages_delayed = property(_count_delayed)
+sqs_models.Queue.approximate_number_of_messages_not_visible = property(_count_not_visible)
 
 _WRITE_LOCK = threading.RLock()
 _Backend = dynamodb_models.DynamoDBBackend

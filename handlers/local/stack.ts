@@ -8,6 +8,7 @@
  * Ports: FOQUS_API_PORT (default 8080) and MOTO_PORT (default 5055). Workers: FOQUS_WORKERS
  * (default 2).
  */
+import "./local-defaults.ts";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -50,7 +51,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Environment every local component shares: the functions' own, plus emulator settings. */
+/** Environment every local component shares: the functions' own, plus emulator credentials. */
 export function localEnvironment(outputs: StackOutputs, endpoint: string): Record<string, string> {
   return {
     ...outputs.function_environment,
@@ -58,10 +59,6 @@ export function localEnvironment(outputs: StackOutputs, endpoint: string): Recor
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     AWS_REGION: "us-east-1",
-    POWERTOOLS_DEV: "true",
-    POWERTOOLS_TRACE_ENABLED: "false",
-    POWERTOOLS_METRICS_DISABLED: "true",
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
   };
 }
 

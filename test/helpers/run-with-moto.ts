@@ -4,6 +4,7 @@
  * command through FOQUS_TEST_STACK (a JSON file), and always stops moto afterwards.
  * Usage: node --import tsx test/helpers/run-with-moto.ts <command> [args…]
  */
+import "../../handlers/local/local-defaults.ts";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
