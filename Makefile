@@ -30,13 +30,16 @@ terraform-check: ## terraform fmt -check and validate, offline
 test-unit: install ## unit tests (no network)
 	npx ava 'test/unit/**/*.test.ts'
 
-test-moto: install ## handler, worker and store tests against a fresh moto with the stack applied
-	$(NODE_RUN) test/helpers/run-with-moto.ts npx ava 'test/moto/**/*.test.ts'
+# One emulator with the stack applied serves the handler and store suites (in parallel, beside the
+# Terraform apply/destroy test, which brings its own emulator), then the end-to-end suites with
+# worker processes, one file at a time (their workers share the pool's queue).
+test-moto: install ## tests against moto: stores, handlers, Terraform apply/destroy, then end to end with workers
+	$(NODE_RUN) test/helpers/run-with-moto.ts sh -c "npx ava 'test/moto/**/*.test.ts' test/terraform/apply-destroy.test.ts && npx ava --concurrency=1 'test/e2e/**/*.test.ts'"
 
-test-terraform: install ## apply terraform/ to a fresh moto, check it, destroy it
+test-terraform: install ## only the Terraform apply/plan/destroy test against its own moto
 	npx ava test/terraform/apply-destroy.test.ts
 
-test: install typecheck lint terraform-check build test-unit test-moto test-terraform ## everything CI runs
+test: install typecheck lint terraform-check build test-unit test-moto ## everything CI runs
 
 local: install ## run the whole system locally (moto + API + processor + workers); Ctrl-C stops it
 	$(NODE_RUN) handlers/local/stack.ts

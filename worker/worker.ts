@@ -64,6 +64,9 @@ export class Worker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly leases: LeaseKeeper;
   private readonly poll = new AbortController();
+  private readonly stopped = new Promise<void>((resolve) =>
+    this.poll.signal.addEventListener("abort", () => resolve()),
+  );
   private loopDone: Promise<void> | undefined;
   /** Jobs this worker finished (any outcome), for tests and logs. */
   completed = 0;
@@ -111,7 +114,8 @@ export class Worker {
     while (this.running) {
       const free = this.options.concurrency - this.inFlight.size;
       if (free <= 0) {
-        await Promise.race(this.inFlight);
+        // Wait for a free slot, or for stop(): a full worker must still notice shutdown at once.
+        await Promise.race([...this.inFlight, this.stopped]);
         continue;
       }
       try {
@@ -221,6 +225,7 @@ export class Worker {
           ? await this.options.stagedFiles.fetch(job.Username, job.Simulation)
           : {};
       await this.options.outbox.publish(newEvent({ ...base, event: EventTypes.jobRunning }));
+      log.info("job running", { attempt: delivery.attempt });
       let final: FoqusEvent;
       try {
         if (!engine)

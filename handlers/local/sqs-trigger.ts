@@ -23,6 +23,8 @@ export interface SqsTriggerOptions {
   handler: SqsHandler;
   batchSize?: number;
   waitTimeSeconds?: number;
+  /** Overrides the queue's visibility timeout for received batches (tests retry faster). */
+  visibilityTimeoutSeconds?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -81,6 +83,9 @@ export async function startSqsTrigger(options: SqsTriggerOptions): Promise<SqsTr
             WaitTimeSeconds: options.waitTimeSeconds ?? 5,
             MessageSystemAttributeNames: ["All"],
             MessageAttributeNames: ["All"],
+            ...(options.visibilityTimeoutSeconds !== undefined
+              ? { VisibilityTimeout: options.visibilityTimeoutSeconds }
+              : {}),
           }),
           { abortSignal: abort.signal },
         );

@@ -47,6 +47,8 @@ export function startUpdateProcessor(): Promise<SqsTrigger[]> {
           queueUrl,
           functionName: "update-processor",
           waitTimeSeconds: 1,
+          // Failed records come back after 1 s instead of the queue's 60 s.
+          visibilityTimeoutSeconds: 1,
           handler: (event: SQSEvent, context) => handler(event, context),
         }),
       ),

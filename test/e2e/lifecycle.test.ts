@@ -1,0 +1,280 @@
+/**
+ * Whole job lifecycles on the local stack: the API, the update processor (local SQS triggers)
+ * and real worker processes. These files run one at a time (workers share the pool's queue).
+ */
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import test from "ava";
+import { sqsClient } from "../../core/aws/clients.ts";
+import {
+  newUser,
+  stack,
+  startUpdateProcessor,
+  stopAll,
+  type TestUser,
+  uniqueName,
+} from "../helpers/stack.ts";
+import { startWorker, type TestWorker } from "../helpers/workers.ts";
+
+const GEN = "00000000-0000-0000-0000-000000000000";
+const workers: TestWorker[] = [];
+const worker = (settings: Record<string, string> = {}) => {
+  const started = startWorker(settings);
+  workers.push(started);
+  return started;
+};
+
+test.before(async () => {
+  await startUpdateProcessor();
+});
+test.afterEach.always(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop("SIGKILL")));
+});
+test.after.always(stopAll);
+
+interface Job {
+  Id: string;
+  State: string;
+  Output: Record<string, unknown> | null;
+  Message: string | null;
+  ErrorClass?: string;
+}
+
+async function session(user: TestUser, application = "fake") {
+  const sim = uniqueName("sim");
+  await user.call("PUT", `/simulation/${sim}`, { body: { Application: application } });
+  const sid = (await (await user.call("POST", "/session")).json()) as string;
+  return { sim, sid };
+}
+
+async function append(user: TestUser, sid: string, jobs: unknown[]): Promise<string[]> {
+  return (await (await user.call("POST", `/session/${sid}`, { body: jobs })).json()) as string[];
+}
+
+async function jobs(user: TestUser, sid: string): Promise<Job[]> {
+  return (await (await user.call("GET", `/session/${sid}`)).json()) as Job[];
+}
+
+/** Polls until every job satisfies `done` (bounded, so a broken system fails instead of hanging). */
+async function until(user: TestUser, sid: string, done: (job: Job) => boolean, what: string): Promise<Job[]> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const current = await jobs(user, sid);
+    if (current.length > 0 && current.every(done)) return current;
+    if (Date.now() > deadline)
+      throw new Error(`jobs never became ${what}: ${JSON.stringify(current.map((j) => j.State))}`);
+    await sleep(250);
+  }
+}
+
+async function readAllPages(user: TestUser, sid: string): Promise<Job[]> {
+  const records: Job[] = [];
+  let read = 0;
+  for (;;) {
+    const page = Number(await (await user.call("POST", `/session/${sid}/result/${GEN}`)).text());
+    if (page <= read) return records;
+    records.push(
+      ...((await (await user.call("GET", `/session/${sid}/result/${GEN}/${page}`)).json()) as Job[]),
+    );
+    read = page;
+  }
+}
+
+const terminal = (job: Job) => ["success", "error", "terminate"].includes(job.State);
+
+test.serial("jobs run through a worker to success, each paged exactly once, in finish order", async (t) => {
+  worker();
+  const user = await newUser();
+  const { sim, sid } = await session(user);
+  const ids = await append(
+    user,
+    sid,
+    Array.from({ length: 12 }, (_, i) => ({ Simulation: sim, Input: { i, fail: i === 5 } })),
+  );
+  await user.call("POST", `/session/${sid}/start`);
+  const finished = await until(user, sid, terminal, "terminal");
+  t.is(finished.filter((job) => job.State === "success").length, 11);
+  const failed = finished.find((job) => job.State === "error");
+  t.is(failed?.Message, "The fake engine failed this job on purpose.");
+  t.is(failed?.ErrorClass, "model");
+  const records = await readAllPages(user, sid);
+  t.deepEqual([...records.map((r) => r.Id)].sort(), [...ids].sort());
+  const success = records.find((r) => r.State === "success")!;
+  t.is(success.Output?.graphError, 0);
+  t.truthy((success as unknown as { Input: unknown }).Input);
+});
+
+test.serial("the sample CSTR model computes real outputs through the command engine", async (t) => {
+  worker();
+  const user = await newUser();
+  const { sim, sid } = await session(user, "cstr");
+  await append(user, sid, [
+    { Simulation: sim, Input: { T: 350 } },
+    { Simulation: sim, Input: { T: 400 } },
+    { Simulation: sim, Input: { T: "hot" } },
+  ]);
+  await user.call("POST", `/session/${sid}/start`);
+  const [cool, hot, bad] = await until(user, sid, terminal, "terminal");
+  const conversion = (job: Job | undefined) =>
+    (job?.Output?.output as { X: number } | undefined)?.X ?? Number.NaN;
+  t.is(cool?.State, "success");
+  t.true(conversion(cool) > 0.49 && conversion(cool) < 0.51, `X at 350 K is ${conversion(cool)}`);
+  t.true(conversion(hot) > conversion(cool), "hotter reactor converts more");
+  t.is(bad?.State, "error");
+  t.regex(bad?.Message ?? "", /Input T must be a number/);
+});
+
+test.serial("kill stops a running engine within a heartbeat and ends the job terminate", async (t) => {
+  const w = worker({ WORKER_CONCURRENCY: "1" });
+  const user = await newUser();
+  const { sim, sid } = await session(user);
+  const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 600_000 } }]);
+  await user.call("POST", `/session/${sid}/start`);
+  await until(user, sid, (job) => job.State === "running", "running");
+  await user.call("POST", `/session/${sid}/kill`);
+  // The 10-minute engine run is aborted: the worker logs the kill long before it could finish.
+  const killed = await w.waitFor((line) => line.message === "job killed" && line.job === id, 30_000);
+  t.is(killed.job, id);
+  const [job] = await until(user, sid, terminal, "terminal");
+  t.is(job?.State, "terminate");
+  t.deepEqual(
+    (await readAllPages(user, sid)).map((r) => r.State),
+    ["terminate"],
+  );
+});
+
+test.serial(
+  "a worker killed with SIGKILL mid-job loses nothing: the job runs again and finishes once",
+  async (t) => {
+    const first = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
+    const user = await newUser();
+    const { sim, sid } = await session(user);
+    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 2000 } }]);
+    await user.call("POST", `/session/${sid}/start`);
+    await until(user, sid, (job) => job.State === "running", "running");
+    await first.stop("SIGKILL");
+    const second = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
+    const done = await second.waitFor((line) => line.message === "job succeeded" && line.job === id, 60_000);
+    t.true((done.attempt as number) >= 2, `succeeded on delivery ${done.attempt}`);
+    const records = await readAllPages(user, sid);
+    t.deepEqual(
+      records.map((r) => [r.Id, r.State]),
+      [[id, "success"]],
+    );
+  },
+);
+
+test.serial("SIGTERM releases the jobs in hand to another worker, which finishes them", async (t) => {
+  const first = worker({ WORKER_CONCURRENCY: "2", SHUTDOWN_GRACE_SECONDS: "1", LEASE_SECONDS: "60" });
+  const user = await newUser();
+  const { sim, sid } = await session(user);
+  const ids = await append(user, sid, [
+    { Simulation: sim, Input: { delayMs: 4000 } },
+    { Simulation: sim, Input: { delayMs: 4000 } },
+  ]);
+  await user.call("POST", `/session/${sid}/start`);
+  await Promise.all(
+    ids.map((id) => first.waitFor((line) => line.message === "job running" && line.job === id, 30_000)),
+  );
+  t.is(await first.stop("SIGTERM"), 0);
+  t.is(first.lines.filter((line) => line.message === "job released").length, 2);
+  // Released with visibility 0 (not after the 60 s lease): a new worker takes them at once.
+  const second = worker({ WORKER_CONCURRENCY: "2" });
+  await Promise.all(
+    ids.map((id) => second.waitFor((line) => line.message === "job succeeded" && line.job === id, 30_000)),
+  );
+  t.deepEqual((await readAllPages(user, sid)).map((r) => r.State).sort(), ["success", "success"]);
+});
+
+test.serial("an output over 256 KB goes through S3 and comes back intact in its result page", async (t) => {
+  worker();
+  const user = await newUser();
+  const { sim, sid } = await session(user);
+  const big = "x".repeat(270_000);
+  await append(user, sid, [{ Simulation: sim, Input: { big, tiny: -2.75e-145 } }]);
+  await user.call("POST", `/session/${sid}/start`);
+  await until(user, sid, terminal, "terminal");
+  const [record] = await readAllPages(user, sid);
+  t.is(record?.State, "success");
+  const output = record?.Output as { output: { big: string; tiny: number } };
+  t.is(output.output.big.length, 270_000);
+  t.is(output.output.big, big);
+  t.is(output.output.tiny, -2.75e-145);
+});
+
+test.serial("stop pauses jobs not yet set up, and start resumes them", async (t) => {
+  const user = await newUser();
+  const { sim, sid } = await session(user);
+  await append(user, sid, [{ Simulation: sim }, { Simulation: sim }]);
+  await user.call("POST", `/session/${sid}/start`);
+  await user.call("POST", `/session/${sid}/stop`);
+  t.deepEqual(
+    (await jobs(user, sid)).map((job) => job.State),
+    ["pause", "pause"],
+  );
+  // A worker that receives a paused job skips it instead of running it.
+  const w = worker();
+  await w.waitFor(
+    (line) => line.message === "skipping a job that is not runnable" && line.state === "pause",
+    30_000,
+  );
+  t.deepEqual(
+    (await jobs(user, sid)).map((job) => job.State),
+    ["pause", "pause"],
+  );
+  await user.call("POST", `/session/${sid}/start`);
+  const finished = await until(user, sid, terminal, "terminal");
+  t.deepEqual(
+    finished.map((job) => job.State),
+    ["success", "success"],
+  );
+});
+
+test.serial("a job whose deliveries all fail reaches the DLQ and ends error (worker-lost)", async (t) => {
+  const user = await newUser();
+  const { sim, sid } = await session(user);
+  const [id] = await append(user, sid, [{ Simulation: sim }]);
+  await user.call("POST", `/session/${sid}/start`);
+  // Play three workers that each took the job and died: receive it, never delete it.
+  const queueUrl = stack.outputs.job_queue_urls.linux!;
+  let receives = 0;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { Messages } = await sqsClient().send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 1,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    receives += (Messages ?? []).filter((m) => m.Body?.includes(id!)).length;
+    const [job] = await jobs(user, sid);
+    if (job && terminal(job)) break;
+  }
+  t.true(receives >= 1, `received ${receives} times`);
+  const [job] = await until(user, sid, terminal, "terminal");
+  t.is(job?.State, "error");
+  t.is(job?.ErrorClass, "worker-lost");
+  t.regex(job?.Message ?? "", /dead-letter queue/);
+});
+
+test.serial("a poison event ends in the update DLQ instead of being retried forever", async (t) => {
+  const dlq = stack.outputs.update_dead_letter_queue_url;
+  const count = async () =>
+    Number(
+      (
+        await sqsClient().send(
+          new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ["ApproximateNumberOfMessages"] }),
+        )
+      ).Attributes?.ApproximateNumberOfMessages ?? 0,
+    );
+  const before = await count();
+  await sqsClient().send(
+    new SendMessageCommand({ QueueUrl: stack.outputs.update_queue_url, MessageBody: "{not an event" }),
+  );
+  const deadline = Date.now() + 90_000;
+  while ((await count()) === before && Date.now() < deadline) await sleep(500);
+  t.is(await count(), before + 1);
+});
