@@ -27,21 +27,24 @@ export function listApplications(pools: WorkerPools = config.workerPools): Appli
   return [...names].sort().map((Name) => ({ Name, Inputs: KNOWN_INPUTS[Name] ?? [] }));
 }
 
-export function isApplicationAvailable(name: string, pools: WorkerPools = config.workerPools): boolean {
-  return Object.values(pools).some((pool) => pool.applications.includes(name));
-}
-
-export function assertApplicationAvailable(
+/**
+ * The application's name as the worker pools spell it, matched without regard to case (older
+ * clients send "aspenplus" for AspenPlus); ValidationError when no pool runs it.
+ */
+export function resolveApplication(
   name: string,
   field: string,
   pools: WorkerPools = config.workerPools,
-): void {
-  if (!isApplicationAvailable(name, pools)) {
-    const available = listApplications(pools).map((app) => app.Name);
-    throw new ValidationError(
-      `No worker pool runs application "${name}"; use one of: ${available.join(", ")} (GET /application lists them).`,
-      field,
-      "UnknownApplication",
-    );
-  }
+): string {
+  const names = Object.values(pools).flatMap((pool) => pool.applications);
+  const match =
+    names.find((known) => known === name) ??
+    names.find((known) => known.toLowerCase() === name.toLowerCase());
+  if (match) return match;
+  const available = listApplications(pools).map((app) => app.Name);
+  throw new ValidationError(
+    `No worker pool runs application "${name}"; use one of: ${available.join(", ")} (GET /application lists them).`,
+    field,
+    "UnknownApplication",
+  );
 }

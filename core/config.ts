@@ -137,4 +137,8 @@ export const config = {
       throw new ConfigError(`FAKE_FAILURE_RATE must be between 0 and 1, got "${raw}".`);
     return value;
   },
+  /** Benchmarks: where a process writes its AWS request counts when it stops. */
+  get requestCountFile(): string | undefined {
+    return optional("FOQUS_REQUEST_COUNT_FILE");
+  },
 };

@@ -11,14 +11,23 @@
  * period or are released to other workers. SIGHUP is left alone: the service managers we run
  * under do not send it to mean "stop".
  */
+
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { useClientPlugin } from "../core/aws/clients.ts";
+import { countingPlugin, newCounts } from "../core/aws/request-counter.ts";
 import { config } from "../core/config.ts";
+import { publishEvents } from "../core/events/event-publisher.ts";
 import { logger } from "../core/observability.ts";
+import { Batcher } from "./batcher.ts";
 import { createEngineRegistry } from "./engines/registry.ts";
-import { EventOutbox } from "./event-outbox.ts";
 import { StagedFiles } from "./staged-files.ts";
 import { Worker } from "./worker.ts";
+
+// Benchmarks count this worker's AWS requests and collect them when it stops.
+const counts = newCounts();
+if (config.requestCountFile) useClientPlugin(countingPlugin(counts));
 
 const worker = new Worker({
   queueUrl: config.jobQueueUrl,
@@ -28,7 +37,7 @@ const worker = new Worker({
   shutdownGraceSeconds: config.shutdownGraceSeconds,
   ...(config.workerId ? { workerId: config.workerId } : {}),
   engineFor: createEngineRegistry(),
-  outbox: new EventOutbox(),
+  outbox: new Batcher(publishEvents),
   stagedFiles: new StagedFiles(
     config.simulationsBucket,
     config.workerCacheDir ?? join(tmpdir(), "foqus-worker-cache"),
@@ -42,6 +51,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info("stopping", { signal, worker: worker.id });
   await worker.stop();
   logger.info("stopped", { worker: worker.id, jobs: worker.completed });
+  if (config.requestCountFile) writeFileSync(config.requestCountFile, JSON.stringify(counts));
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

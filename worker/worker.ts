@@ -15,12 +15,7 @@
  */
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type Message,
-  ReceiveMessageCommand,
-} from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { sqsClient } from "../core/aws/clients.ts";
 import { newEvent } from "../core/events/event-publisher.ts";
 import { EventTypes, type FoqusEvent } from "../core/events/events.ts";
@@ -29,9 +24,10 @@ import type { JobItem } from "../core/jobs/job.ts";
 import { getJobs } from "../core/jobs/job-store.ts";
 import { logger } from "../core/observability.ts";
 import { outputKey, putOutput } from "../core/results/output-store.ts";
+import type { Batcher } from "./batcher.ts";
 import { type Engine, EngineError } from "./engines/engine.ts";
-import type { EventOutbox } from "./event-outbox.ts";
 import { KILLED, LeaseKeeper } from "./lease.ts";
+import { createMessageDeleter } from "./message-deleter.ts";
 import type { StagedFiles } from "./staged-files.ts";
 
 /** Outputs above this go to S3 and the event carries the key (SNS messages are ≤ 256 KB). */
@@ -48,7 +44,8 @@ export interface WorkerOptions {
   workerId?: string;
   /** Engine for an application (undefined: this worker cannot run it). */
   engineFor: (application: string) => Engine | undefined;
-  outbox: EventOutbox;
+  /** Publishes events in batches (SNS PublishBatch). */
+  outbox: Batcher<FoqusEvent>;
   stagedFiles?: StagedFiles;
 }
 
@@ -63,6 +60,7 @@ export class Worker {
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly leases: LeaseKeeper;
+  private readonly deleter: Batcher<string>;
   private readonly poll = new AbortController();
   private readonly stopped = new Promise<void>((resolve) =>
     this.poll.signal.addEventListener("abort", () => resolve()),
@@ -74,6 +72,7 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     this.id = options.workerId ?? `${hostname()}-${process.pid}`;
     this.leases = new LeaseKeeper(options.queueUrl, options.heartbeatSeconds, options.leaseSeconds);
+    this.deleter = createMessageDeleter(options.queueUrl);
   }
 
   start(): void {
@@ -81,9 +80,7 @@ export class Worker {
     this.running = true;
     this.leases.start();
     void this.options.outbox
-      .publish(
-        newEvent({ event: EventTypes.consumerRunning, username: "-", session: "-", consumer: this.id }),
-      )
+      .add(newEvent({ event: EventTypes.consumerRunning, username: "-", session: "-", consumer: this.id }))
       .catch(() => undefined);
     this.loopDone = this.loop();
   }
@@ -105,6 +102,7 @@ export class Worker {
     }
     await this.leases.stop();
     await this.options.outbox.flush();
+    await this.deleter.flush();
   }
 
   private readonly controllers = new Map<string, AbortController>();
@@ -219,12 +217,16 @@ export class Worker {
       log.info(`job ${name}`, { durationMs: Date.now() - started, attempt: delivery.attempt, ...extra });
     try {
       const engine = this.options.engineFor(job.Application);
-      await this.options.outbox.publish(newEvent({ ...base, event: EventTypes.jobSetup }));
+      const setup = newEvent({ ...base, event: EventTypes.jobSetup });
+      await this.options.outbox.add(setup);
+      const stamps: Partial<FoqusEvent> = { setupTime: setup.time };
       const stagedFiles =
         engine && this.options.stagedFiles
           ? await this.options.stagedFiles.fetch(job.Username, job.Simulation)
           : {};
-      await this.options.outbox.publish(newEvent({ ...base, event: EventTypes.jobRunning }));
+      const running = newEvent({ ...base, ...stamps, event: EventTypes.jobRunning });
+      await this.options.outbox.add(running);
+      stamps.runningTime = running.time;
       log.info("job running", { attempt: delivery.attempt });
       let final: FoqusEvent;
       try {
@@ -245,6 +247,7 @@ export class Worker {
         );
         final = newEvent({
           ...base,
+          ...stamps,
           event: EventTypes.jobSuccess,
           ...(await this.outputFields(job, output)),
         });
@@ -252,13 +255,14 @@ export class Worker {
         if (!(error instanceof EngineError)) throw error;
         final = newEvent({
           ...base,
+          ...stamps,
           event: EventTypes.jobError,
           message: error.message,
           errorClass: error.errorClass,
           ...(error.output ? await this.outputFields(job, error.output) : {}),
         });
       }
-      await this.options.outbox.publish(final);
+      await this.options.outbox.add(final);
       await this.deleteMessage(delivery.message);
       outcome(
         final.event === EventTypes.jobSuccess ? "succeeded" : "failed",
@@ -289,9 +293,7 @@ export class Worker {
   }
 
   private async deleteMessage(message: Message): Promise<void> {
-    await sqsClient().send(
-      new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
-    );
+    await this.deleter.add(message.ReceiptHandle ?? "");
   }
 
   private async releaseMessage(message: Message): Promise<void> {

@@ -53,6 +53,10 @@ export interface FoqusEvent {
   simulation?: string;
   consumer?: string;
   /** Terminal events: the output JSON, or the results-bucket key holding it when large. */
+  /** Worker events: when the job entered setup and running, repeated on later events so that the
+   * processor can apply a job's last event alone and still record every timestamp. */
+  setupTime?: string;
+  runningTime?: string;
   outputJson?: string;
   outputKey?: string;
   message?: string;

@@ -13,6 +13,8 @@ const EventSchema = z.object({
   application: z.string().optional(),
   simulation: z.string().optional(),
   consumer: z.string().optional(),
+  setupTime: z.string().optional(),
+  runningTime: z.string().optional(),
   outputJson: z.string().optional(),
   outputKey: z.string().optional(),
   message: z.string().optional(),

@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import * as z from "zod";
-import { assertApplicationAvailable } from "../applications.ts";
+import { resolveApplication } from "../applications.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { ConflictError, PayloadTooLargeError, ValidationError } from "../errors.ts";
 import { MAX_APPEND_JOBS } from "../limits.ts";
@@ -82,8 +82,10 @@ export async function appendJobs(
         "UnknownSimulation",
       );
     }
-    const application = request.Application ?? simulation.Application;
-    assertApplicationAvailable(application, `[${index}].Application`);
+    const application = resolveApplication(
+      request.Application ?? simulation.Application,
+      `[${index}].Application`,
+    );
     const inputJson = JSON.stringify(request.Input ?? request.Inputs ?? {});
     if (inputJson.length > MAX_INPUT_JSON_CHARS) {
       throw new ValidationError(

@@ -25,7 +25,15 @@ import { outputKey, putOutput } from "../results/output-store.ts";
 import { COUNTER_KEY, seqKey } from "../results/result-keys.ts";
 import { isTerminal, type JobState, statesBefore } from "./states.ts";
 
-export const ApplyOutcomes = { applied: "applied", ignored: "ignored", stale: "stale" } as const;
+export const ApplyOutcomes = {
+  applied: "applied",
+  /** Not a job state change (job.submit, session.*, consumer.*). */
+  ignored: "ignored",
+  /** Duplicate, late or for a job that is gone: changed nothing. */
+  stale: "stale",
+  /** A later event of the same job in the same batch was applied instead. */
+  superseded: "superseded",
+} as const;
 export type ApplyOutcome = (typeof ApplyOutcomes)[keyof typeof ApplyOutcomes];
 
 const STAMP_FIELD: Partial<Record<JobState, string>> = { setup: "Setup", running: "Running" };
@@ -51,12 +59,17 @@ export async function applyEvent(event: FoqusEvent): Promise<ApplyOutcome> {
 async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutcome> {
   const condition = stateCondition(to);
   const stamp = STAMP_FIELD[to] ?? "Updated";
+  const earlier = earlierStamps(event);
   try {
     await documentDbClient().send(
       new UpdateCommand({
         TableName: config.jobsTable,
         Key: { SessionId: event.session, JobId: event.job },
-        UpdateExpression: `SET #state = :to, #stamp = :time${event.consumer ? ", ConsumerId = :consumer" : ""}`,
+        UpdateExpression: [
+          "SET #state = :to, #stamp = :time",
+          ...(event.consumer ? ["ConsumerId = :consumer"] : []),
+          ...earlier.sets,
+        ].join(", "),
         ConditionExpression: condition.expression,
         ExpressionAttributeNames: { "#state": "State", "#stamp": stamp },
         ExpressionAttributeValues: {
@@ -64,6 +77,7 @@ async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutc
           ":to": to,
           ":time": event.time,
           ...(event.consumer ? { ":consumer": event.consumer } : {}),
+          ...earlier.values,
         },
       }),
     );
@@ -72,6 +86,39 @@ async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutc
     if (error instanceof ConditionalCheckFailedException) return ApplyOutcomes.stale;
     throw error;
   }
+}
+
+/**
+ * Setup and Running times that a later event repeats, written only where still missing: the
+ * processor may apply a job's last event without the earlier ones (they came in the same batch,
+ * or late) and the record still has every timestamp.
+ */
+function earlierStamps(event: FoqusEvent): { sets: string[]; values: Record<string, string> } {
+  const sets: string[] = [];
+  const values: Record<string, string> = {};
+  if (event.setupTime) {
+    sets.push("Setup = if_not_exists(Setup, :setupTime)");
+    values[":setupTime"] = event.setupTime;
+  }
+  if (event.runningTime && event.event !== "job.running") {
+    sets.push("Running = if_not_exists(Running, :runningTime)");
+    values[":runningTime"] = event.runningTime;
+  }
+  return { sets, values };
+}
+
+/**
+ * The last finish number this process wrote or read, per session. A stale value costs one failed
+ * transaction and a fresh read; a current one saves a read per terminal event.
+ */
+const knownCounters = new Map<string, number>();
+const MAX_KNOWN_COUNTERS = 1000;
+
+function rememberCounter(sessionId: string, value: number): void {
+  knownCounters.delete(sessionId);
+  knownCounters.set(sessionId, value);
+  if (knownCounters.size > MAX_KNOWN_COUNTERS)
+    knownCounters.delete(knownCounters.keys().next().value as string);
 }
 
 async function readCounter(sessionId: string): Promise<number> {
@@ -103,18 +150,26 @@ async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutc
     ...(event.errorClass ? { ErrorClass: event.errorClass } : {}),
     ...(event.consumer ? { ConsumerId: event.consumer } : {}),
   };
+  const earlier = earlierStamps(event);
   const names: Record<string, string> = { "#state": "State" };
-  const values: Record<string, unknown> = { ...condition.values, ":to": to, ":time": event.time };
-  const sets = ["#state = :to", "Finished = :time", "Seq = :seq"];
+  const values: Record<string, unknown> = {
+    ...condition.values,
+    ":to": to,
+    ":time": event.time,
+    ...earlier.values,
+  };
+  const sets = ["#state = :to", "Finished = :time", "Seq = :seq", ...earlier.sets];
   Object.entries(fields).forEach(([field, value], i) => {
     names[`#f${i}`] = field;
     values[`:f${i}`] = value;
     sets.push(`#f${i} = :f${i}`);
   });
 
+  let known = knownCounters.get(event.session);
   for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
-    if (attempt > 0) await backoff(attempt);
-    const previous = await readCounter(event.session);
+    if (attempt > 1) await backoff(attempt);
+    const previous = known ?? (await readCounter(event.session));
+    known = undefined;
     const seq = previous + 1;
     try {
       await documentDbClient().send(
@@ -154,6 +209,7 @@ async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutc
           ],
         }),
       );
+      rememberCounter(event.session, seq);
       return ApplyOutcomes.applied;
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;

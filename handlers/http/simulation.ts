@@ -5,7 +5,7 @@
  * PUT), answered with 302 so the client talks to S3 directly.
  */
 import * as z from "zod";
-import { assertApplicationAvailable } from "../../core/applications.ts";
+import { resolveApplication } from "../../core/applications.ts";
 import { PayloadTooLargeError, ValidationError } from "../../core/errors.ts";
 import { MAX_DIRECT_INPUT_BYTES } from "../../core/limits.ts";
 import { assertValidInputPath, assertValidSimulationName } from "../../core/simulations/simulation.ts";
@@ -82,8 +82,8 @@ export const routes: Routes = {
         "Name",
       );
     }
-    assertApplicationAvailable(body.Application, "Application");
-    return json(recordToSimulation(await putSimulation(request.caller.username, name, body.Application)));
+    const application = resolveApplication(body.Application, "Application");
+    return json(recordToSimulation(await putSimulation(request.caller.username, name, application)));
   },
 
   "DELETE /simulation/{name}": async (request) => {

@@ -85,9 +85,10 @@ export function startWorker(settings: Record<string, string> = {}): TestWorker {
     },
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = once(child, "exit");
+      // "close", not "exit": only then has every line the worker wrote been read.
+      const closed = once(child, "close");
       child.kill(signal);
-      const [code] = (await exited) as [number | null];
+      const [code] = (await closed) as [number | null];
       return code;
     },
   };

@@ -58,6 +58,21 @@ test("a job moves through setup and running to success with its output in one wr
   t.is(stored?.ConsumerId, "w1");
 });
 
+test("a success applied alone still records the setup and running times it carries", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  const setupTime = "2026-01-01T00:00:01.000Z";
+  const runningTime = "2026-01-01T00:00:02.000Z";
+  await applyEvent(jobEvent(username, sid, job, "job.success", { outputJson: "{}", setupTime, runningTime }));
+  const stored = await getJob(sid, job);
+  t.is(stored?.State, "success");
+  t.is(stored?.Setup, setupTime);
+  t.is(stored?.Running, runningTime);
+  // The late setup event keeps its own time out: the first record of each stamp stays.
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.setup")), "stale");
+  t.is((await getJob(sid, job))?.Setup, setupTime);
+});
+
 test("a late running event after success and a duplicate success change nothing", async (t) => {
   const { username, sid, ids } = await sessionWithJobs(1);
   const job = ids[0]!;

@@ -1,7 +1,7 @@
 import test from "ava";
 import { toBatches } from "../../core/events/event-publisher.ts";
 import type { FoqusEvent } from "../../core/events/events.ts";
-import { EventOutbox } from "../../worker/event-outbox.ts";
+import { Batcher } from "../../worker/batcher.ts";
 
 const entry = (size: number, id = "x") => ({ Id: id, Message: "m".repeat(size) });
 
@@ -21,20 +21,20 @@ test("batches stay within 256 KB in total", (t) => {
   );
 });
 
-test("the outbox publishes queued events together and resolves each publish", async (t) => {
+test("the batcher sends queued items together and resolves each add", async (t) => {
   const sent: number[] = [];
-  const outbox = new EventOutbox(async (events) => {
+  const outbox = new Batcher<FoqusEvent>(async (events) => {
     sent.push(events.length);
   }, 5);
   const event = { id: "1", event: "job.setup", time: "t", username: "u", session: "s" } as FoqusEvent;
-  await Promise.all([outbox.publish(event), outbox.publish(event), outbox.publish(event)]);
+  await Promise.all([outbox.add(event), outbox.add(event), outbox.add(event)]);
   t.deepEqual(sent, [3]);
 });
 
-test("the outbox rejects the publishes of a batch that failed", async (t) => {
-  const outbox = new EventOutbox(async () => {
+test("the batcher rejects the adds of a batch that failed", async (t) => {
+  const outbox = new Batcher<FoqusEvent>(async () => {
     throw new Error("SNS down");
   }, 1);
   const event = { id: "1", event: "job.success", time: "t", username: "u", session: "s" } as FoqusEvent;
-  await t.throwsAsync(outbox.publish(event), { message: "SNS down" });
+  await t.throwsAsync(outbox.add(event), { message: "SNS down" });
 });

@@ -1,0 +1,209 @@
+/**
+ * `make bench`: the figures of DESIGN section 10 that the emulator can give, printed and
+ * written to bench/results.json.
+ *
+ * 1. AWS requests per job over a whole lifecycle (append in chunks of 20 with start after each,
+ *    worker, update processor, result pages read as FOQUS reads them), counted by SDK
+ *    middleware per service and operation in every process; the local SQS triggers' polling
+ *    (what Lambda's event-source mapping does on AWS) is listed apart.
+ * 2. The cost of closing and reading one result page in a session of 1,000 finished jobs and in
+ *    one of 20,000, as AWS requests and items read, and their ratio (goal ≤ 1.1). Wall times are
+ *    reported but not judged: moto scans whole tables, so its timings say nothing about DynamoDB.
+ * 3. Jobs per second through one worker with the fake engine.
+ * Also: the size of each Lambda bundle (goal ≤ 500 KB).
+ */
+import "../handlers/local/local-defaults.ts";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { useClientPlugin } from "../core/aws/clients.ts";
+import {
+  addCounts,
+  countingPlugin,
+  newCounts,
+  type RequestCounts,
+  totalRequests,
+} from "../core/aws/request-counter.ts";
+import { createUser } from "../core/users/user-store.ts";
+import { FoqusClient } from "../handlers/local/api-client.ts";
+import { startStack } from "../handlers/local/stack.ts";
+import { writeFinishedSession } from "./finished-session.ts";
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 200);
+const CHUNK = 20;
+const counts = newCounts();
+useClientPlugin(countingPlugin(counts));
+
+function resetCounts(): void {
+  counts.requests = {};
+  counts.itemsRead = 0;
+}
+
+const isTriggerPolling = (key: string) => key.startsWith("SQS.");
+
+async function lifecycle(stack: Awaited<ReturnType<typeof startStack>>) {
+  const client = new FoqusClient(stack.apiUrl, stack.user, stack.password);
+  await client.putSimulation("bench-fake", "fake");
+  const sid = await client.createSession();
+  const workDir = mkdtempSync(join(tmpdir(), "foqus-bench-"));
+  const workerCounts = join(workDir, "worker-counts.json");
+  resetCounts();
+  const worker = stack.addWorker({ FOQUS_REQUEST_COUNT_FILE: workerCounts, WORKER_CONCURRENCY: "8" });
+  const started = Date.now();
+  const ids: string[] = [];
+  for (let first = 0; first < JOBS; first += CHUNK) {
+    const chunk = Array.from({ length: Math.min(CHUNK, JOBS - first) }, (_, k) => ({
+      Simulation: "bench-fake",
+      Input: { i: first + k },
+    }));
+    ids.push(...(await client.append(sid, chunk)));
+    await client.start(sid);
+  }
+  const seen = new Set<string>();
+  let pagesRead = 0;
+  while (seen.size < ids.length) {
+    const page = await client.closePage(sid);
+    if (page > pagesRead) {
+      for (const record of await client.readPage(sid, page)) seen.add(record.Id);
+      pagesRead = page;
+    } else {
+      await sleep(500);
+    }
+    if (Date.now() - started > 15 * 60_000)
+      throw new Error(`only ${seen.size}/${ids.length} jobs finished in 15 minutes`);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const apiAndProcessor: RequestCounts = { requests: { ...counts.requests }, itemsRead: counts.itemsRead };
+  await new Promise<void>((resolve) => {
+    worker.once("exit", () => resolve());
+    worker.kill("SIGTERM");
+  });
+  const workerSide = existsSync(workerCounts)
+    ? (JSON.parse(readFileSync(workerCounts, "utf8")) as RequestCounts)
+    : newCounts();
+  rmSync(workDir, { recursive: true, force: true });
+
+  const functions = Object.fromEntries(
+    Object.entries(apiAndProcessor.requests).filter(([key]) => !isTriggerPolling(key)),
+  );
+  const polling = Object.fromEntries(
+    Object.entries(apiAndProcessor.requests).filter(([key]) => isTriggerPolling(key)),
+  );
+  const all = addCounts(
+    { requests: { ...functions }, itemsRead: 0 },
+    { requests: workerSide.requests, itemsRead: 0 },
+  );
+  const perJob = (n: number) => Number((n / ids.length).toFixed(2));
+  return {
+    jobs: ids.length,
+    seconds: Number(seconds.toFixed(1)),
+    jobsPerSecond: Number((ids.length / seconds).toFixed(2)),
+    requestsPerJob: perJob(totalRequests(all)),
+    functionsPerJob: perJob(totalRequests({ requests: functions, itemsRead: 0 })),
+    workerPerJob: perJob(totalRequests(workerSide)),
+    triggerPollingPerJob: perJob(totalRequests({ requests: polling, itemsRead: 0 })),
+    byOperation: Object.fromEntries(
+      Object.entries(all.requests)
+        .sort(([, a], [, b]) => b - a)
+        .map(([key, n]) => [key, perJob(n)]),
+    ),
+    triggerPolling: Object.fromEntries(Object.entries(polling).map(([key, n]) => [key, perJob(n)])),
+  };
+}
+
+async function pageCost(stack: Awaited<ReturnType<typeof startStack>>, finishedJobs: number) {
+  const username = `bench-${finishedJobs}-${Date.now()}`;
+  const password = "bench-password-1";
+  await createUser({ username, password });
+  const sid = await writeFinishedSession(username, finishedJobs);
+  const client = new FoqusClient(stack.apiUrl, username, password);
+  await client.request("GET", "/user"); // authenticate once, outside the measurement
+  resetCounts();
+  const started = Date.now();
+  const page = await client.closePage(sid);
+  const records = await client.readPage(sid, page);
+  const wallMs = Date.now() - started;
+  return {
+    finishedJobs,
+    recordsInPage: records.length,
+    requests: totalRequests(counts),
+    itemsRead: counts.itemsRead,
+    byOperation: { ...counts.requests },
+    wallMs,
+  };
+}
+
+function bundleSizes(): Record<string, number> | undefined {
+  try {
+    execFileSync(process.execPath, ["--import", "tsx", "handlers/build.ts"], { stdio: "ignore" });
+    const sizes = JSON.parse(readFileSync("dist/lambda/sizes.json", "utf8")) as Record<string, number>;
+    return Object.fromEntries(Object.entries(sizes).map(([name, bytes]) => [name, Math.round(bytes / 1024)]));
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack({ workers: 0, log: (line) => console.log(line) });
+  try {
+    console.log(`\n[1/3] lifecycle of ${JOBS} jobs through one worker (fake engine)…`);
+    const life = await lifecycle(stack);
+    console.log(`\n[2/3] result page cost: 1,000 vs 20,000 finished jobs…`);
+    const small = await pageCost(stack, 1_000);
+    const large = await pageCost(stack, 20_000);
+    const ratio = {
+      requests: Number((large.requests / small.requests).toFixed(3)),
+      itemsRead: Number((large.itemsRead / small.itemsRead).toFixed(3)),
+    };
+    console.log("\n[3/3] bundle sizes…");
+    const bundles = bundleSizes();
+    const results = {
+      date: new Date().toISOString(),
+      environment: "local emulator (moto); counts are judged, wall times only reported",
+      requestsPerJob: {
+        value: life.requestsPerJob,
+        target: 8,
+        functions: life.functionsPerJob,
+        worker: life.workerPerJob,
+        byOperation: life.byOperation,
+        emulatedTriggerPolling: life.triggerPolling,
+        emulatedTriggerPollingPerJob: life.triggerPollingPerJob,
+      },
+      resultPageCost: { small, large, ratio, target: 1.1 },
+      workerThroughput: {
+        jobsPerSecond: life.jobsPerSecond,
+        jobs: life.jobs,
+        seconds: life.seconds,
+        engine: "fake",
+        workers: 1,
+      },
+      bundleKiB: { sizes: bundles, targetKiB: 500 },
+    };
+    mkdirSync("bench", { recursive: true });
+    writeFileSync("bench/results.json", `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`
+AWS requests per job (target ≤ 8):      ${life.requestsPerJob}  (functions ${life.functionsPerJob}, worker ${life.workerPerJob}; emulated trigger polling apart: ${life.triggerPollingPerJob})
+Result page cost 20,000 ÷ 1,000 (≤ 1.1): requests ${ratio.requests}, items read ${ratio.itemsRead}  (${small.requests} req/${small.itemsRead} items vs ${large.requests} req/${large.itemsRead} items; wall ${small.wallMs} ms vs ${large.wallMs} ms, not judged)
+Jobs per second, one worker, fake:       ${life.jobsPerSecond}
+Bundle sizes (KiB, target ≤ 500):        ${
+      bundles
+        ? Object.entries(bundles)
+            .map(([n, k]) => `${n} ${k}`)
+            .join(", ")
+        : "build failed"
+    }
+Written to bench/results.json`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench failed: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,89 @@
+/**
+ * What moto cannot produce (throttling that leaves items unprocessed, partial SNS batch
+ * failures), injected as SDK middleware into the real clients: nothing is lost or doubled.
+ */
+import test from "ava";
+import { type AnyClient, useClientPlugin } from "../../core/aws/clients.ts";
+import { appendJobs } from "../../core/jobs/append-jobs.ts";
+import { listSessionJobs } from "../../core/jobs/job-store.ts";
+import { createSession } from "../../core/sessions/session-store.ts";
+import { putSimulation } from "../../core/simulations/simulation-store.ts";
+import { uniqueName } from "../helpers/stack.ts";
+
+type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
+
+/** Faults to inject, consumed one per matching command. */
+const faults = { unprocessedWrites: 0, failedPublishEntries: 0 };
+let publishCalls = 0;
+
+useClientPlugin((client: AnyClient) => {
+  (client.middlewareStack as { add: (...args: unknown[]) => void }).add(
+    (next: Next, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+      if (context.commandName === "BatchWriteItemCommand" && faults.unprocessedWrites > 0) {
+        faults.unprocessedWrites -= 1;
+        // Throttled: DynamoDB takes the first half and hands the rest back as unprocessed.
+        const requestItems = args.input.RequestItems as Record<string, unknown[]>;
+        const [table, requests] = Object.entries(requestItems)[0]!;
+        const half = Math.ceil(requests.length / 2);
+        const result = await next({
+          ...args,
+          input: { ...args.input, RequestItems: { [table]: requests.slice(0, half) } },
+        });
+        return {
+          ...result,
+          output: { ...result.output, UnprocessedItems: { [table]: requests.slice(half) } },
+        };
+      }
+      if (context.commandName === "PublishBatchCommand") {
+        publishCalls += 1;
+        if (faults.failedPublishEntries > 0) {
+          faults.failedPublishEntries -= 1;
+          const entries = args.input.PublishBatchRequestEntries as { Id: string }[];
+          const [first, ...rest] = entries;
+          const result = await next({ ...args, input: { ...args.input, PublishBatchRequestEntries: rest } });
+          return {
+            ...result,
+            output: {
+              ...result.output,
+              Failed: [{ Id: first!.Id, Code: "InternalError", SenderFault: false, Message: "injected" }],
+            },
+          };
+        }
+      }
+      return next(args);
+    },
+    { step: "initialize", name: "faultInjection", override: true },
+  );
+});
+
+test.serial(
+  "an append whose batched writes come back unprocessed retries them: every job is stored once",
+  async (t) => {
+    const username = uniqueName("user");
+    const sim = uniqueName("sim");
+    await putSimulation(username, sim, "fake");
+    const { SessionId } = await createSession(username);
+    faults.unprocessedWrites = 3;
+    const ids = await appendJobs(
+      username,
+      SessionId,
+      Array.from({ length: 60 }, (_, i) => ({ Simulation: sim, Input: { i } })),
+    );
+    t.is(faults.unprocessedWrites, 0, "the faults were injected");
+    const stored = await listSessionJobs(SessionId);
+    t.is(stored.length, 60);
+    t.deepEqual(stored.map((job) => job.JobId).sort(), [...ids].sort());
+  },
+);
+
+test.serial("a publish batch with a failed entry resends only that entry", async (t) => {
+  const { publishEvents, newEvent } = await import("../../core/events/event-publisher.ts");
+  faults.failedPublishEntries = 1;
+  publishCalls = 0;
+  const events = Array.from({ length: 3 }, (_, i) =>
+    newEvent({ event: "session.stop", username: "u", session: `s-${i}` }),
+  );
+  await publishEvents(events);
+  t.is(faults.failedPublishEntries, 0, "the fault was injected");
+  t.is(publishCalls, 2, "one batch, then one retry of the failed entry");
+});
