@@ -1,13 +1,16 @@
 /**
  * @module aws/dynamo-batch
- * BatchWriteItem and BatchGetItem over any number of items: chunked to the service limits and
- * retrying unprocessed items with backoff (the SDK retries errors, not unprocessed items).
+ * DynamoDB reads and writes of any number of items: BatchWriteItem and BatchGetItem chunked to
+ * the service limits and retrying unprocessed items with backoff (the SDK retries errors, not
+ * unprocessed items), and Queries followed to their last page.
  */
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
+  paginateQuery,
+  type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "./clients.ts";
 import { backoff, MAX_UNPROCESSED_ROUNDS } from "./retry.ts";
@@ -77,4 +80,13 @@ function projectionOf(attributes: string[] | undefined) {
     ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(", "),
     ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#p${i}`, name])),
   };
+}
+
+/** Every item a Query matches, following LastEvaluatedKey page by page. */
+export async function queryAll<T>(input: QueryCommandInput): Promise<T[]> {
+  const items: T[] = [];
+  for await (const page of paginateQuery({ client: documentDbClient() }, input)) {
+    items.push(...((page.Items ?? []) as T[]));
+  }
+  return items;
 }

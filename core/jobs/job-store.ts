@@ -3,9 +3,9 @@
  * The jobs table: (SessionId, JobId), with the local secondary index ByState (SessionId, State)
  * so start, stop and kill read exactly the jobs they change, with consistent reads.
  */
-import { GetCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
-import { batchGet, batchWrite } from "../aws/dynamo-batch.ts";
+import { batchGet, batchWrite, queryAll } from "../aws/dynamo-batch.ts";
 import { config } from "../config.ts";
 import type { JobItem } from "./job.ts";
 import type { JobState } from "./states.ts";
@@ -46,19 +46,12 @@ export async function getJob(sessionId: string, jobId: string): Promise<JobItem 
 
 /** Every job of a session: a paginated Query, never a Scan. */
 export async function listSessionJobs(sessionId: string): Promise<JobItem[]> {
-  const jobs: JobItem[] = [];
-  for await (const page of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: config.jobsTable,
-      KeyConditionExpression: "SessionId = :sid",
-      ExpressionAttributeValues: { ":sid": sessionId },
-      ConsistentRead: true,
-    },
-  )) {
-    jobs.push(...((page.Items ?? []) as JobItem[]));
-  }
-  return jobs;
+  return queryAll<JobItem>({
+    TableName: config.jobsTable,
+    KeyConditionExpression: "SessionId = :sid",
+    ExpressionAttributeValues: { ":sid": sessionId },
+    ConsistentRead: true,
+  });
 }
 
 /** Keys (and routing attributes) of the session's jobs in `state`, from the ByState index. */
@@ -66,37 +59,24 @@ export async function listJobsInState(
   sessionId: string,
   state: JobState,
 ): Promise<Pick<JobItem, "SessionId" | "JobId" | "State" | "Application" | "Username">[]> {
-  const jobs: Pick<JobItem, "SessionId" | "JobId" | "State" | "Application" | "Username">[] = [];
-  for await (const page of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: config.jobsTable,
-      IndexName: BY_STATE_INDEX,
-      KeyConditionExpression: "SessionId = :sid AND #state = :state",
-      ExpressionAttributeNames: { "#state": "State" },
-      ExpressionAttributeValues: { ":sid": sessionId, ":state": state },
-      ConsistentRead: true,
-    },
-  )) {
-    jobs.push(...((page.Items ?? []) as JobItem[]));
-  }
-  return jobs;
+  return queryAll<Pick<JobItem, "SessionId" | "JobId" | "State" | "Application" | "Username">>({
+    TableName: config.jobsTable,
+    IndexName: BY_STATE_INDEX,
+    KeyConditionExpression: "SessionId = :sid AND #state = :state",
+    ExpressionAttributeNames: { "#state": "State" },
+    ExpressionAttributeValues: { ":sid": sessionId, ":state": state },
+    ConsistentRead: true,
+  });
 }
 
 /** Deletes every job of a session (25 per BatchWriteItem). */
 export async function deleteSessionJobs(sessionId: string): Promise<JobItem[]> {
-  const jobs: JobItem[] = [];
-  for await (const page of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: config.jobsTable,
-      KeyConditionExpression: "SessionId = :sid",
-      ExpressionAttributeValues: { ":sid": sessionId },
-      ProjectionExpression: "SessionId, JobId, OutputKey",
-    },
-  )) {
-    jobs.push(...((page.Items ?? []) as JobItem[]));
-  }
+  const jobs = await queryAll<JobItem>({
+    TableName: config.jobsTable,
+    KeyConditionExpression: "SessionId = :sid",
+    ExpressionAttributeValues: { ":sid": sessionId },
+    ProjectionExpression: "SessionId, JobId, OutputKey",
+  });
   await batchWrite(
     config.jobsTable,
     jobs.map((job) => ({ DeleteRequest: { Key: { SessionId: job.SessionId, JobId: job.JobId } } })),

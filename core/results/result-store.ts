@@ -15,15 +15,9 @@
  * jobs: the cost depends on the page, never on the session's size.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import {
-  BatchGetCommand,
-  GetCommand,
-  paginateQuery,
-  TransactWriteCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
-import { batchWrite } from "../aws/dynamo-batch.ts";
+import { batchWrite, queryAll } from "../aws/dynamo-batch.ts";
 import { backoff } from "../aws/retry.ts";
 import { config } from "../config.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
@@ -149,23 +143,18 @@ export async function readResultPage(sessionId: string, gen: string, page: numbe
     }),
   );
   if (!Item) throw pageNotFound(gen, page);
-  const jobIds: string[] = [];
-  for await (const result of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: table,
-      KeyConditionExpression: "SessionId = :sid AND #key BETWEEN :first AND :last",
-      ExpressionAttributeNames: { "#key": "Key" },
-      ExpressionAttributeValues: {
-        ":sid": sessionId,
-        ":first": seqKey(Item.First as number),
-        ":last": seqKey(Item.Last as number),
-      },
-      ConsistentRead: true,
+  const entries = await queryAll<{ JobId: string }>({
+    TableName: table,
+    KeyConditionExpression: "SessionId = :sid AND #key BETWEEN :first AND :last",
+    ExpressionAttributeNames: { "#key": "Key" },
+    ExpressionAttributeValues: {
+      ":sid": sessionId,
+      ":first": seqKey(Item.First as number),
+      ":last": seqKey(Item.Last as number),
     },
-  )) {
-    jobIds.push(...(result.Items ?? []).map((entry) => entry.JobId as string));
-  }
+    ConsistentRead: true,
+  });
+  const jobIds = entries.map((entry) => entry.JobId);
   const jobs = await getJobs(sessionId, jobIds);
   const order = new Map(jobIds.map((id, i) => [id, i]));
   return jobs.sort((a, b) => (order.get(a.JobId) ?? 0) - (order.get(b.JobId) ?? 0));
@@ -173,19 +162,13 @@ export async function readResultPage(sessionId: string, gen: string, page: numbe
 
 /** Deletes every result item of a session (counter, sequence entries, cursors, pages). */
 export async function deleteSessionResults(sessionId: string): Promise<void> {
-  const keys: { SessionId: string; Key: string }[] = [];
-  for await (const result of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: config.resultsTable,
-      KeyConditionExpression: "SessionId = :sid",
-      ExpressionAttributeValues: { ":sid": sessionId },
-      ProjectionExpression: "SessionId, #key",
-      ExpressionAttributeNames: { "#key": "Key" },
-    },
-  )) {
-    keys.push(...((result.Items ?? []) as { SessionId: string; Key: string }[]));
-  }
+  const keys = await queryAll<{ SessionId: string; Key: string }>({
+    TableName: config.resultsTable,
+    KeyConditionExpression: "SessionId = :sid",
+    ExpressionAttributeValues: { ":sid": sessionId },
+    ProjectionExpression: "SessionId, #key",
+    ExpressionAttributeNames: { "#key": "Key" },
+  });
   await batchWrite(
     config.resultsTable,
     keys.map((Key) => ({ DeleteRequest: { Key } })),

@@ -5,8 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
+import { queryAll } from "../aws/dynamo-batch.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { config } from "../config.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
@@ -77,19 +78,13 @@ export async function getOpenSession(username: string, sessionId: string): Promi
 }
 
 export async function listSessionIds(username: string): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const page of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: config.sessionsTable,
-      KeyConditionExpression: "Username = :u",
-      ExpressionAttributeValues: { ":u": username },
-      ProjectionExpression: "SessionId, Created",
-    },
-  )) {
-    ids.push(...(page.Items ?? []).map((item) => item.SessionId as string));
-  }
-  return ids;
+  const sessions = await queryAll<Pick<SessionRecord, "SessionId">>({
+    TableName: config.sessionsTable,
+    KeyConditionExpression: "Username = :u",
+    ExpressionAttributeValues: { ":u": username },
+    ProjectionExpression: "SessionId",
+  });
+  return sessions.map((session) => session.SessionId);
 }
 
 /** Marks the session killed (idempotent); appends fail from now on. */

@@ -4,9 +4,9 @@
  * simulations, so another user's simulation of the same name is a different one.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
-import { batchGet } from "../aws/dynamo-batch.ts";
+import { batchGet, queryAll } from "../aws/dynamo-batch.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { config } from "../config.ts";
 import { NotFoundError } from "../errors.ts";
@@ -57,18 +57,11 @@ export async function findSimulations(
 }
 
 export async function listSimulations(username: string): Promise<SimulationRecord[]> {
-  const records: SimulationRecord[] = [];
-  for await (const page of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: config.simulationsTable,
-      KeyConditionExpression: "Username = :u",
-      ExpressionAttributeValues: { ":u": username },
-    },
-  )) {
-    records.push(...((page.Items ?? []) as SimulationRecord[]));
-  }
-  return records;
+  return queryAll<SimulationRecord>({
+    TableName: config.simulationsTable,
+    KeyConditionExpression: "Username = :u",
+    ExpressionAttributeValues: { ":u": username },
+  });
 }
 
 /** Creates the simulation, or changes its application keeping its staged inputs. */

@@ -4,8 +4,9 @@
  * removes or re-passwords users; the API reads them and changes plans.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
+import { queryAll } from "../aws/dynamo-batch.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { config } from "../config.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
@@ -138,17 +139,10 @@ export async function removeUser(username: string): Promise<void> {
 
 /** Every user, for the operator's `list` command: a Query on the ByKind index, never a Scan. */
 export async function listUsers(): Promise<UserRecord[]> {
-  const users: UserRecord[] = [];
-  for await (const page of paginateQuery(
-    { client: documentDbClient() },
-    {
-      TableName: config.usersTable,
-      IndexName: BY_KIND_INDEX,
-      KeyConditionExpression: "Kind = :kind",
-      ExpressionAttributeValues: { ":kind": USER_KIND },
-    },
-  )) {
-    users.push(...((page.Items ?? []) as UserRecord[]));
-  }
-  return users;
+  return queryAll<UserRecord>({
+    TableName: config.usersTable,
+    IndexName: BY_KIND_INDEX,
+    KeyConditionExpression: "Kind = :kind",
+    ExpressionAttributeValues: { ":kind": USER_KIND },
+  });
 }
