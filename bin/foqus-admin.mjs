@@ -2,6 +2,10 @@
 // Operator command for users; see core/users/admin-cli.ts. Runs the TypeScript source through tsx.
 import { register } from "tsx/esm/api";
 
+// The SDK warns on every run that its 2027 releases need Node 22; an operator's command line is
+// no place for that notice (the Lambda runtime is Node 22).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 register();
 const { runAdmin } = await import("../core/users/admin-cli.ts");
 try {

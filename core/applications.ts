@@ -15,8 +15,8 @@ export interface Application {
 /** Staged inputs each known application expects (FOQUS's names). */
 const KNOWN_INPUTS: Record<string, string[]> = {
   foqus: ["flowsheet"],
-  AspenPlus: ["configuration", "aspenfile"],
-  ACM: ["configuration", "aspenfile"],
+  AspenPlus: ["aspenfile"],
+  ACM: ["aspenfile"],
   fake: [],
   command: [],
   cstr: [],
