@@ -27,8 +27,8 @@ build: install ## bundle every Lambda handler with esbuild into dist/lambda
 terraform-check: ## terraform fmt -check and validate, offline
 	$(NODE_RUN) test/terraform/check.ts
 
-test-unit: install ## unit tests (no network)
-	npx ava 'test/unit/**/*.test.ts'
+test-unit: install ## unit tests and the engine contract suite (no network)
+	npx ava 'test/unit/**/*.test.ts' 'test/contract/**/*.test.ts'
 
 # One emulator with the stack applied serves the handler and store suites (in parallel, beside the
 # Terraform apply/destroy test, which brings its own emulator), then the end-to-end suites with

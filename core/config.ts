@@ -111,15 +111,31 @@ export const config = {
   get workerCacheDir(): string | undefined {
     return optional("WORKER_CACHE_DIR");
   },
-  /** Worker: JSON map of application → executable for the command engine. */
-  get commandApplications(): Record<string, string> {
+  /**
+   * Worker: JSON map of application → command for the command engine: an executable path, or an
+   * array of executable and arguments (never split on spaces, so paths with spaces work).
+   */
+  get commandApplications(): Record<string, string[]> {
     const raw = optional("COMMAND_APPLICATIONS");
     if (!raw) return {};
+    const usage =
+      'COMMAND_APPLICATIONS must be JSON like {"myapp":"/opt/myapp/run"} or {"myapp":["python3","/opt/myapp/run.py"]}.';
+    let parsed: unknown;
     try {
-      return JSON.parse(raw) as Record<string, string>;
+      parsed = JSON.parse(raw);
     } catch {
-      throw new ConfigError('COMMAND_APPLICATIONS must be JSON like {"cstr":"/path/to/cstr"}.');
+      throw new ConfigError(usage);
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError(usage);
+    const commands: Record<string, string[]> = {};
+    for (const [application, command] of Object.entries(parsed)) {
+      const line = typeof command === "string" ? [command] : command;
+      if (!Array.isArray(line) || line.length === 0 || !line.every((part) => typeof part === "string")) {
+        throw new ConfigError(usage);
+      }
+      commands[application] = line;
+    }
+    return commands;
   },
   /** Worker: seconds a command engine run may take. */
   get commandTimeoutSeconds(): number {

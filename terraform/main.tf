@@ -185,3 +185,30 @@ module "worker_pool" {
   scaling_policy_enabled      = !var.local_emulator
   attach_ssm_managed_policy   = !var.local_emulator
 }
+
+################################################################################
+# Dashboard and service alarms
+#
+# SQS metrics are keyed by queue name: the last field of the queue ARN
+# (arn:aws:sqs:<region>:<account>:<name>).
+################################################################################
+
+module "dashboard" {
+  source = "./modules/dashboard"
+
+  name_prefix = var.name_prefix
+
+  update_queue_name             = element(split(":", module.messaging.update_queue_arn), 5)
+  update_dead_letter_queue_name = element(split(":", module.messaging.update_dead_letter_queue_arn), 5)
+  job_queue_names               = { for pool, arn in module.messaging.job_queue_arns : pool => element(split(":", arn), 5) }
+  job_dead_letter_queue_names   = { for pool, arn in module.messaging.job_dead_letter_queue_arns : pool => element(split(":", arn), 5) }
+
+  function_names                 = module.functions.function_names
+  update_processor_function_name = module.functions.function_names["update-processor"]
+  api_id                         = module.http_api.api_id
+  autoscaling_group_names        = { for pool, instance in module.worker_pool : pool => instance.autoscaling_group_name }
+
+  metrics_namespace = local.function_environment["POWERTOOLS_METRICS_NAMESPACE"]
+  metrics_service   = local.function_environment["POWERTOOLS_SERVICE_NAME"]
+  alarm_actions     = var.alarm_actions
+}

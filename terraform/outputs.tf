@@ -92,3 +92,12 @@ output "worker_instance_role_arns" {
   description = "Worker IAM role ARN per worker pool name."
   value       = { for pool, instance in module.worker_pool : pool => instance.instance_role_arn }
 }
+
+################################################################################
+# Dashboard
+################################################################################
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch operations dashboard."
+  value       = module.dashboard.dashboard_name
+}

@@ -26,7 +26,7 @@ import {
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import test from "ava";
 import { startMoto } from "../../handlers/local/moto.ts";
-import { findPluginDir, TERRAFORM_DIR } from "../../handlers/local/terraform.ts";
+import { findPluginDir, type StackOutputs, TERRAFORM_DIR } from "../../handlers/local/terraform.ts";
 
 // What local.tfvars and the table module promise; written out here so that a change on either
 // side has to be made on purpose.
@@ -83,15 +83,8 @@ interface TerraformResult {
   stderr: string;
 }
 
-interface Outputs {
-  table_names: Record<string, string>;
-  bucket_names: Record<string, string>;
-  update_topic_arn: string;
-  update_queue_url: string;
-  update_dead_letter_queue_url: string;
-  job_queue_urls: Record<string, string>;
-  function_names: Record<string, string>;
-}
+/** The root outputs the test reads: the local runtime's, and the dashboard's name. */
+type Outputs = StackOutputs & { dashboard_name: string };
 
 /** Runs terraform in terraform/ with this run's data dir; resolves with the exit code. */
 function terraform(args: string[], workDir: string): Promise<TerraformResult> {
@@ -303,6 +296,19 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
   t.deepEqual(instanceKeys("module.functions.aws_lambda_function.this"), expectedFunctions);
   t.deepEqual(sortedCopy(Object.keys(outputs.function_names)), expectedFunctions);
   t.deepEqual(instanceKeys("module.http_api.aws_apigatewayv2_route.this"), sortedCopy(Object.keys(routes)));
+
+  // Assess: the operations dashboard and its module's alarms, one queue-age alarm per pool.
+  t.true(
+    addresses.includes("module.dashboard.aws_cloudwatch_dashboard.this"),
+    "the dashboard is in the state",
+  );
+  t.is(outputs.dashboard_name, "foqus-operations");
+  t.true(addresses.includes("module.dashboard.aws_cloudwatch_metric_alarm.update_processor_errors"));
+  t.true(addresses.includes("module.dashboard.aws_cloudwatch_metric_alarm.api_5xx_rate[0]"));
+  t.deepEqual(
+    instanceKeys("module.dashboard.aws_cloudwatch_metric_alarm.job_queue_age"),
+    sortedCopy(Object.keys(EXPECTED_POOL_APPLICATIONS)),
+  );
 
   // Act and assess: a second plan finds nothing to change (exit code 0, not 2).
   started = Date.now();

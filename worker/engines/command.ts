@@ -9,8 +9,8 @@ import { spawn } from "node:child_process";
 import { type Engine, EngineError, type EngineJob } from "./engine.ts";
 
 export interface CommandEngineOptions {
-  /** Application → executable (absolute path, or a command on PATH). */
-  executables: Record<string, string>;
+  /** Application → the command: executable (absolute path, or a name on PATH) and its arguments. */
+  executables: Record<string, string[]>;
   timeoutSeconds: number;
 }
 
@@ -20,8 +20,9 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
   return {
     name: "command",
     run(job: EngineJob, signal: AbortSignal) {
-      const executable = options.executables[job.application];
-      if (!executable) {
+      const commandLine = options.executables[job.application];
+      const executable = commandLine?.[0];
+      if (!commandLine || !executable) {
         return Promise.reject(
           new EngineError(
             "invalid-input",
@@ -30,8 +31,8 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
         );
       }
       return new Promise((resolve, reject) => {
-        const [command, ...args] = executable.split(" ");
-        const child = spawn(command ?? executable, args, { stdio: ["pipe", "pipe", "pipe"] });
+        // No shell and no splitting: paths with spaces (C:\Program Files\…) work as given.
+        const child = spawn(executable, commandLine.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         let timedOut = false;
@@ -54,7 +55,11 @@ export function createCommandEngine(options: CommandEngineOptions): Engine {
         child.on("close", (code) => {
           clearTimeout(timer);
           signal.removeEventListener("abort", onAbort);
-          if (signal.aborted) return reject(signal.reason);
+          if (signal.aborted) {
+            const aborted = new Error(`The run was stopped (${String(signal.reason)}).`);
+            aborted.name = "AbortError";
+            return reject(aborted);
+          }
           if (timedOut) {
             return reject(
               new EngineError("timeout", `The run exceeded its time limit of ${options.timeoutSeconds} s.`),

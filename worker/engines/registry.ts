@@ -9,8 +9,8 @@ import { createCommandEngine } from "./command.ts";
 import type { Engine } from "./engine.ts";
 import { createFakeEngine } from "./fake.ts";
 
-export const SAMPLE_APPLICATIONS: Record<string, string> = {
-  cstr: `${process.execPath} ${fileURLToPath(new URL("../apps/cstr.mjs", import.meta.url))}`,
+export const SAMPLE_APPLICATIONS: Record<string, string[]> = {
+  cstr: [process.execPath, fileURLToPath(new URL("../apps/cstr.mjs", import.meta.url))],
 };
 
 export function createEngineRegistry(): (application: string) => Engine | undefined {

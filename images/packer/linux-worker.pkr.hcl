@@ -1,0 +1,194 @@
+################################################################################
+# FOQUS Cloud Linux worker image (Amazon Linux 2023)
+#
+# Bakes Node.js 22, the worker (core/ and worker/ of this repository with their dependencies)
+# in /opt/foqus, and the systemd unit foqus-worker.service (images/worker/). An instance of a
+# worker pool gets its configuration from the pool's user data (terraform/modules/worker-pool),
+# which writes /etc/foqus/worker.env and restarts the unit. Build from the repository root:
+#
+#   packer init images/packer/linux-worker.pkr.hcl
+#   packer build -var region=us-east-1 images/packer/linux-worker.pkr.hcl
+#
+# The build instance needs outbound internet access (dnf repositories, the npm registry).
+################################################################################
+
+packer {
+  required_version = ">= 1.9.0"
+
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.3.0"
+    }
+  }
+}
+
+################################################################################
+# Variables
+################################################################################
+
+variable "region" {
+  description = "AWS region to build the AMI in (and where the worker pools run), e.g. \"us-east-1\"."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "instance_type" {
+  description = "Instance type of the temporary build instance. Its architecture must match the source AMI (x86_64 for the default filter)."
+  type        = string
+  default     = "t3.medium"
+}
+
+variable "source_ami_name_filter" {
+  description = "Name filter of the Amazon Linux 2023 base AMI; the newest match is used. \"al2023-ami-2023.*-arm64\" (with a Graviton instance_type) builds an arm64 image."
+  type        = string
+  default     = "al2023-ami-2023.*-x86_64"
+}
+
+variable "source_ami_owners" {
+  description = "Accounts (or aliases) allowed to own the base AMI."
+  type        = list(string)
+  default     = ["amazon"]
+}
+
+variable "ami_name_prefix" {
+  description = "Prefix of the AMI name; a UTC timestamp (YYYYMMDDhhmmss) is appended, e.g. \"foqus-worker-linux-20250101120000\"."
+  type        = string
+  default     = "foqus-worker-linux"
+}
+
+variable "root_volume_size_gb" {
+  description = "Size of the image's root volume in GiB (the OS, Node.js, node_modules and the staged-file cache)."
+  type        = number
+  default     = 20
+}
+
+locals {
+  timestamp = formatdate("YYYYMMDDhhmmss", timestamp())
+  # The repository root (this file is in images/packer/).
+  repository = "${path.root}/../.."
+}
+
+################################################################################
+# Source: a temporary instance from the newest Amazon Linux 2023 AMI
+################################################################################
+
+source "amazon-ebs" "linux_worker" {
+  region          = var.region
+  instance_type   = var.instance_type
+  ssh_username    = "ec2-user"
+  ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
+  ami_description = "FOQUS Cloud worker: Amazon Linux 2023, Node.js 22, /opt/foqus, foqus-worker.service."
+
+  source_ami_filter {
+    filters = {
+      name                = var.source_ami_name_filter
+      root-device-type    = "ebs"
+      virtualization-type = "hvm"
+    }
+    owners      = var.source_ami_owners
+    most_recent = true
+  }
+
+  # The build instance accepts SSH only from the machine running Packer.
+  temporary_security_group_source_public_ip = true
+
+  # IMDSv2 only, on the build instance and (imds_support) on every instance of the image; the
+  # worker pools' launch template requires it too.
+  imds_support = "v2.0"
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  launch_block_device_mappings {
+    device_name           = "/dev/xvda"
+    volume_size           = var.root_volume_size_gb
+    volume_type           = "gp3"
+    delete_on_termination = true
+  }
+
+  tags = {
+    Name      = "${var.ami_name_prefix}-${local.timestamp}"
+    Project   = "foqus-cloud"
+    Component = "worker"
+    OS        = "amazon-linux-2023"
+  }
+}
+
+################################################################################
+# Build
+################################################################################
+
+build {
+  sources = ["source.amazon-ebs.linux_worker"]
+
+  # Upload what the worker needs into a staging folder (ec2-user cannot write /opt).
+  provisioner "shell" {
+    inline = ["rm -rf /tmp/foqus-src", "mkdir -p /tmp/foqus-src"]
+  }
+
+  # A folder named without a trailing slash is uploaded as a folder: /tmp/foqus-src/core, ...
+  provisioner "file" {
+    source      = "${local.repository}/core"
+    destination = "/tmp/foqus-src/"
+  }
+
+  provisioner "file" {
+    source      = "${local.repository}/worker"
+    destination = "/tmp/foqus-src/"
+  }
+
+  provisioner "file" {
+    sources = [
+      "${local.repository}/package.json",
+      "${local.repository}/package-lock.json",
+      "${local.repository}/tsconfig.json",
+      "${local.repository}/images/worker/foqus-worker.service",
+    ]
+    destination = "/tmp/foqus-src/"
+  }
+
+  provisioner "shell" {
+    execute_command = "chmod +x {{ .Path }}; sudo {{ .Vars }} bash {{ .Path }}"
+    inline = [
+      "set -euxo pipefail",
+
+      # Updates, then Node.js 22. AL2023 installs it as node-22 / npm-22 and points /usr/bin/node
+      # at the active version through `alternatives`: make 22 the active one, and check.
+      "dnf -y upgrade",
+      "dnf -y install nodejs22 nodejs22-npm",
+      "if [ \"$(readlink -f /usr/bin/node || true)\" != \"$(readlink -f /usr/bin/node-22)\" ]; then alternatives --set node /usr/bin/node-22; fi",
+      "test \"$(/usr/bin/node -p 'process.versions.node.split(\".\")[0]')\" = 22",
+
+      # The worker's own user: no login, no home, no sudo.
+      "getent passwd foqus >/dev/null || useradd --system --user-group --home-dir /opt/foqus --no-create-home --shell /sbin/nologin foqus",
+
+      # The code, owned by root and read-only to the worker.
+      "install -d -m 0755 -o root -g root /opt/foqus",
+      "cp -R /tmp/foqus-src/core /tmp/foqus-src/worker /opt/foqus/",
+      "install -m 0644 /tmp/foqus-src/package.json /tmp/foqus-src/package-lock.json /tmp/foqus-src/tsconfig.json /opt/foqus/",
+
+      # `npm ci`, not `npm ci --omit=dev`: the unit runs the TypeScript through tsx
+      # (`node --import tsx worker/main.ts`), and tsx is a devDependency. The other dev tools
+      # (typescript, ava, biome, esbuild's CLI) come along; they are never run here.
+      "cd /opt/foqus && HOME=/root npm-22 ci --no-audit --no-fund && HOME=/root npm-22 cache clean --force",
+      "chown -R root:root /opt/foqus && chmod -R u+rwX,go+rX,go-w /opt/foqus",
+
+      # The modules load under tsx, as the worker user (nothing runs: no configuration here).
+      "cd /opt/foqus && sudo -u foqus /usr/bin/node --import tsx --input-type=module -e \"await import('./worker/engines/registry.ts'); await import('./worker/worker.ts'); console.log('worker modules load')\"",
+
+      # Cache of staged simulation files (the unit's only writable path), the configuration
+      # folder the user data writes worker.env into, and the unit.
+      "install -d -m 0750 -o foqus -g foqus /var/cache/foqus",
+      "install -d -m 0755 -o root -g root /etc/foqus",
+      "install -m 0644 -o root -g root /tmp/foqus-src/foqus-worker.service /etc/systemd/system/foqus-worker.service",
+      "systemd-analyze verify /etc/systemd/system/foqus-worker.service",
+      "systemctl daemon-reload",
+      "systemctl enable foqus-worker.service",
+
+      "rm -rf /tmp/foqus-src",
+    ]
+  }
+}
