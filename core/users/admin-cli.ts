@@ -44,7 +44,15 @@ function need(value: string | undefined, what: string): string {
   return value;
 }
 
-export async function runAdmin(argv: string[]): Promise<string> {
+/**
+ * Runs one admin command; `password` supplies the password programmatically (the local stack
+ * creates its demo user this way) instead of standard input or FOQUS_PASSWORD.
+ */
+export async function runAdmin(
+  argv: string[],
+  options: { password?: () => Promise<string> } = {},
+): Promise<string> {
+  const password = options.password ?? readPassword;
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -60,7 +68,7 @@ export async function runAdmin(argv: string[]): Promise<string> {
       const roles: Role[] = values.admin ? [Roles.admin] : [];
       const created = await createUser({
         username: need(user, "<user>"),
-        password: await readPassword(),
+        password: await password(),
         plan,
         roles,
       });
@@ -74,7 +82,7 @@ export async function runAdmin(argv: string[]): Promise<string> {
       await removeUser(need(user, "<user>"));
       return `removed ${user}`;
     case "passwd":
-      await setPassword(need(user, "<user>"), await readPassword());
+      await setPassword(need(user, "<user>"), await password());
       return `password changed for ${user}`;
     case "plan": {
       const plan = need(arg, "<free|premium>");

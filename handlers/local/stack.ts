@@ -120,10 +120,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const env = localEnvironment(outputs, moto.endpoint);
     applyEnvironment(env);
 
-    const { createUser } = await import("../../core/users/user-store.ts");
+    const { runAdmin } = await import("../../core/users/admin-cli.ts");
     const user = "demo";
     const password = randomBytes(12).toString("base64url");
-    await createUser({ username: user, password, plan: "free" });
+    // The operator's own command creates the demo user (foqus-admin add demo --plan free).
+    await runAdmin(["add", user, "--plan", "free"], { password: async () => password });
     step(`demo user "${user}" created`);
 
     const gateway: Gateway = await startGateway({
