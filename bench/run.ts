@@ -10,7 +10,8 @@
  *    one of 20,000, as AWS requests and items read, and their ratio (goal ≤ 1.1). Wall times are
  *    reported but not judged: moto scans whole tables, so its timings say nothing about DynamoDB.
  * 3. Jobs per second through one worker with the fake engine.
- * Also: the size of each Lambda bundle (goal ≤ 500 KB).
+ * Also: the size of each Lambda bundle (goal ≤ 500 KB), each bundle's cold init in a fresh node
+ * process against a bare `node -e ''` (goal ≤ 2×), and the worker's own CPU per job (goal ≤ 2 ms).
  */
 import "../handlers/local/local-defaults.ts";
 import { execFileSync } from "node:child_process";
@@ -80,8 +81,9 @@ async function lifecycle(stack: Awaited<ReturnType<typeof startStack>>) {
     worker.once("exit", () => resolve());
     worker.kill("SIGTERM");
   });
-  const workerSide = existsSync(workerCounts)
-    ? (JSON.parse(readFileSync(workerCounts, "utf8")) as RequestCounts)
+  type WorkerReport = RequestCounts & { cpuMicros?: number; jobs?: number };
+  const workerSide: WorkerReport = existsSync(workerCounts)
+    ? (JSON.parse(readFileSync(workerCounts, "utf8")) as WorkerReport)
     : newCounts();
   rmSync(workDir, { recursive: true, force: true });
 
@@ -100,6 +102,11 @@ async function lifecycle(stack: Awaited<ReturnType<typeof startStack>>) {
     jobs: ids.length,
     seconds: Number(seconds.toFixed(1)),
     jobsPerSecond: Number((ids.length / seconds).toFixed(2)),
+    // The fake engine does no work, so this is the worker's own CPU per job (idle polling included).
+    workerCpuMsPerJob:
+      workerSide.cpuMicros !== undefined && workerSide.jobs
+        ? Number((workerSide.cpuMicros / 1000 / workerSide.jobs).toFixed(2))
+        : undefined,
     requestsPerJob: perJob(totalRequests(all)),
     functionsPerJob: perJob(totalRequests({ requests: functions, itemsRead: 0 })),
     workerPerJob: perJob(totalRequests(workerSide)),
@@ -135,6 +142,32 @@ async function pageCost(stack: Awaited<ReturnType<typeof startStack>>, finishedJ
   };
 }
 
+/** Median wall time of `node <args>` over five runs, in milliseconds. */
+function medianNodeMs(args: string[]): number {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = process.hrtime.bigint();
+    execFileSync(process.execPath, args, { stdio: "ignore" });
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[2]!;
+}
+
+/** Cold init of each bundle in a fresh node process, as a multiple of a bare `node -e ''`. */
+function coldInit(bundles: string[]): { bareNodeMs: number; ratios: Record<string, number> } {
+  const bareNodeMs = medianNodeMs(["-e", ""]);
+  const ratios: Record<string, number> = {};
+  for (const name of bundles) {
+    const ms = medianNodeMs([
+      "--input-type=module",
+      "-e",
+      `await import(${JSON.stringify(`${process.cwd()}/dist/lambda/${name}.mjs`)})`,
+    ]);
+    ratios[name] = Number((ms / bareNodeMs).toFixed(2));
+  }
+  return { bareNodeMs: Number(bareNodeMs.toFixed(1)), ratios };
+}
+
 function bundleSizes(): Record<string, number> | undefined {
   try {
     execFileSync(process.execPath, ["--import", "tsx", "handlers/build.ts"], { stdio: "ignore" });
@@ -159,6 +192,7 @@ async function main(): Promise<void> {
     };
     console.log("\n[3/3] bundle sizes…");
     const bundles = bundleSizes();
+    const init = bundles ? coldInit(Object.keys(bundles)) : undefined;
     const results = {
       date: new Date().toISOString(),
       environment: "local emulator (moto); counts are judged, wall times only reported",
@@ -187,6 +221,14 @@ async function main(): Promise<void> {
 AWS requests per job (target ≤ 8):      ${life.requestsPerJob}  (functions ${life.functionsPerJob}, worker ${life.workerPerJob}; emulated trigger polling apart: ${life.triggerPollingPerJob})
 Result page cost 20,000 ÷ 1,000 (≤ 1.1): requests ${ratio.requests}, items read ${ratio.itemsRead}  (${small.requests} req/${small.itemsRead} items vs ${large.requests} req/${large.itemsRead} items; wall ${small.wallMs} ms vs ${large.wallMs} ms, not judged)
 Jobs per second, one worker, fake:       ${life.jobsPerSecond}
+Worker CPU per job, ms (target ≤ 2):     ${life.workerCpuMsPerJob ?? "n/a"}
+Cold init ÷ bare node (target ≤ 2):      ${
+      init
+        ? Object.entries(init.ratios)
+            .map(([n, r]) => `${n} ${r}`)
+            .join(", ")
+        : "n/a"
+    } (bare node ${init?.bareNodeMs} ms)
 Bundle sizes (KiB, target ≤ 500):        ${
       bundles
         ? Object.entries(bundles)

@@ -25,8 +25,10 @@ import { createEngineRegistry } from "./engines/registry.ts";
 import { StagedFiles } from "./staged-files.ts";
 import { Worker } from "./worker.ts";
 
-// Benchmarks count this worker's AWS requests and collect them when it stops.
+// Benchmarks count this worker's AWS requests and CPU time (after start-up) and collect them
+// when it stops.
 const counts = newCounts();
+const cpuAtStart = process.cpuUsage();
 if (config.requestCountFile) useClientPlugin(countingPlugin(counts));
 
 const worker = new Worker({
@@ -51,7 +53,13 @@ async function shutdown(signal: string): Promise<void> {
   logger.info("stopping", { signal, worker: worker.id });
   await worker.stop();
   logger.info("stopped", { worker: worker.id, jobs: worker.completed });
-  if (config.requestCountFile) writeFileSync(config.requestCountFile, JSON.stringify(counts));
+  if (config.requestCountFile) {
+    const cpu = process.cpuUsage(cpuAtStart);
+    writeFileSync(
+      config.requestCountFile,
+      JSON.stringify({ ...counts, cpuMicros: cpu.user + cpu.system, jobs: worker.completed }),
+    );
+  }
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
