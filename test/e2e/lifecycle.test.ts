@@ -178,11 +178,19 @@ test.serial("SIGTERM releases the jobs in hand to another worker, which finishes
     ids.map((id) => first.waitFor((line) => line.message === "job running" && line.job === id, 30_000)),
   );
   t.is(await first.stop("SIGTERM"), 0);
-  t.is(first.lines.filter((line) => line.message === "job released").length, 2);
+  // Each job in hand either finished within the 1 s grace or was released, never dropped; the
+  // one that started last had more than the grace left, so at least one was released.
+  const outcome = (message: string) =>
+    first.lines.filter((line) => line.message === message).map((line) => line.job as string);
+  const released = outcome("job released");
+  t.deepEqual([...released, ...outcome("job succeeded")].sort(), [...ids].sort());
+  t.true(released.length >= 1);
   // Released with visibility 0 (not after the 60 s lease): a new worker takes them at once.
   const second = worker({ WORKER_CONCURRENCY: "2" });
   await Promise.all(
-    ids.map((id) => second.waitFor((line) => line.message === "job succeeded" && line.job === id, 30_000)),
+    released.map((id) =>
+      second.waitFor((line) => line.message === "job succeeded" && line.job === id, 30_000),
+    ),
   );
   t.deepEqual((await readAllPages(user, sid)).map((r) => r.State).sort(), ["success", "success"]);
 });
