@@ -150,9 +150,10 @@ test.serial(
     const first = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
     const user = await newUser();
     const { sim, sid } = await session(user);
-    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 2000 } }]);
+    // Long enough that the job is still running when the worker is killed.
+    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 6000 } }]);
     await user.call("POST", `/session/${sid}/start`);
-    await until(user, sid, (job) => job.State === "running", "running");
+    await first.waitFor((line) => line.message === "job running" && line.job === id, 30_000);
     await first.stop("SIGKILL");
     const second = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
     const done = await second.waitFor((line) => line.message === "job succeeded" && line.job === id, 60_000);
