@@ -53,21 +53,49 @@ export function toBatches(entries: PublishBatchRequestEntry[]): PublishBatchRequ
   return batches;
 }
 
+/** Some events were not published; `unpublished` lists them (the others were). */
+export class PublishError extends Error {
+  constructor(
+    message: string,
+    readonly unpublished: FoqusEvent[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "PublishError";
+  }
+}
+
 export async function publishEvents(
   events: FoqusEvent[],
   topicArn: string = config.updateTopicArn,
 ): Promise<void> {
-  for (const batch of toBatches(events.map(toEntry))) {
+  const entries = events.map(toEntry);
+  const eventOf = new Map(entries.map((entry, i) => [entry.Id, events[i] as FoqusEvent]));
+  const published = new Set<string>();
+  const unpublished = () =>
+    entries.filter((entry) => !published.has(entry.Id ?? "")).map((entry) => eventOf.get(entry.Id)!);
+  for (const batch of toBatches(entries)) {
     let pending = batch;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_ROUNDS) {
-        throw new Error(`SNS refused ${pending.length} of ${batch.length} events after ${round} attempts`);
+        throw new PublishError(
+          `SNS refused ${pending.length} of ${batch.length} events after ${round} attempts`,
+          unpublished(),
+        );
       }
       if (round > 0) await backoff(round);
-      const result = await snsClient().send(
-        new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: pending }),
-      );
-      const failed = new Set((result.Failed ?? []).map((failure) => failure.Id));
+      let failed: Set<string | undefined>;
+      try {
+        const result = await snsClient().send(
+          new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: pending }),
+        );
+        failed = new Set((result.Failed ?? []).map((failure) => failure.Id));
+      } catch (error) {
+        throw new PublishError(`Publishing events failed: ${(error as Error).message}`, unpublished(), {
+          cause: error,
+        });
+      }
+      for (const entry of pending) if (!failed.has(entry.Id)) published.add(entry.Id ?? "");
       pending = pending.filter((entry) => failed.has(entry.Id));
     }
   }

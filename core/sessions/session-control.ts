@@ -4,7 +4,8 @@
  *
  * - start: claims each job in `create` or `pause` with a conditional write to `submit`, then
  *   publishes `job.submit` for exactly the jobs it claimed (the pool queues take them from the
- *   topic). If publishing fails the claims are undone, so nothing is left submitted but unsent.
+ *   topic). If publishing fails, the claims of the unsent jobs are undone, so nothing is left
+ *   submitted but unsent.
  * - stop: moves `submit` jobs back to `pause`; workers skip a paused job they receive, and
  *   running jobs finish.
  * - kill: marks the session killed (appends fail from then on) and publishes `job.terminate`
@@ -13,7 +14,8 @@
  */
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { mapLimit } from "../concurrency.ts";
-import { newEvent, publishEvents } from "../events/event-publisher.ts";
+import { isErrorOf } from "../errors.ts";
+import { newEvent, PublishError, publishEvents } from "../events/event-publisher.ts";
 import { EventTypes, type FoqusEvent } from "../events/events.ts";
 import { deleteSessionJobs, listJobsInState } from "../jobs/job-store.ts";
 import { moveJob } from "../jobs/job-transitions.ts";
@@ -54,8 +56,13 @@ export async function startSession(
   try {
     await publishEvents(events);
   } catch (error) {
-    // Undo the claims so the client's retry of start submits these jobs again.
-    await mapLimit(claimed, WRITE_CONCURRENCY, (job) => moveJob(sessionId, job.jobId, "submit", job.from));
+    // Undo the claims of the jobs whose events were not sent, so the client's retry of start
+    // submits exactly those again (the jobs already sent stay submitted).
+    const unsent = new Set(
+      (isErrorOf(error, PublishError) ? error.unpublished : events).map((event) => event.job),
+    );
+    const undo = claimed.filter((job) => unsent.has(job.jobId));
+    await mapLimit(undo, WRITE_CONCURRENCY, (job) => moveJob(sessionId, job.jobId, "submit", job.from));
     throw error;
   }
   return claimed.map((job) => job.jobId);

@@ -13,7 +13,7 @@ import { uniqueName } from "../helpers/stack.ts";
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
 
 /** Faults to inject, consumed one per matching command. */
-const faults = { unprocessedWrites: 0, failedPublishEntries: 0 };
+const faults = { unprocessedWrites: 0, failedPublishEntries: 0, publishCallsBeforeOutage: -1 };
 let publishCalls = 0;
 
 useClientPlugin((client: AnyClient) => {
@@ -36,6 +36,11 @@ useClientPlugin((client: AnyClient) => {
       }
       if (context.commandName === "PublishBatchCommand") {
         publishCalls += 1;
+        if (faults.publishCallsBeforeOutage === 0) {
+          faults.publishCallsBeforeOutage = -1;
+          throw Object.assign(new Error("injected: SNS unavailable"), { name: "InternalErrorException" });
+        }
+        if (faults.publishCallsBeforeOutage > 0) faults.publishCallsBeforeOutage -= 1;
         if (faults.failedPublishEntries > 0) {
           faults.failedPublishEntries -= 1;
           const entries = args.input.PublishBatchRequestEntries as { Id: string }[];
@@ -87,3 +92,37 @@ test.serial("a publish batch with a failed entry resends only that entry", async
   t.is(faults.failedPublishEntries, 0, "the fault was injected");
   t.is(publishCalls, 2, "one batch, then one retry of the failed entry");
 });
+
+test.serial(
+  "a start whose publishing fails half-way leaves only the unsent jobs to submit again",
+  async (t) => {
+    const { startSession } = await import("../../core/sessions/session-control.ts");
+    const username = uniqueName("user");
+    const sim = uniqueName("sim");
+    await putSimulation(username, sim, "fake");
+    const { SessionId } = await createSession(username);
+    const ids = await appendJobs(
+      username,
+      SessionId,
+      Array.from({ length: 15 }, (_, i) => ({ Simulation: sim, Input: { i } })),
+    );
+    // 15 events go out as a batch of 10 and a batch of 5: the second batch meets an outage.
+    faults.publishCallsBeforeOutage = 1;
+    await t.throwsAsync(startSession(username, SessionId), { message: /SNS unavailable/ });
+    const afterFailure = await listSessionJobs(SessionId);
+    t.is(afterFailure.filter((job) => job.State === "submit").length, 10);
+    t.is(afterFailure.filter((job) => job.State === "create").length, 5);
+    // The client's retry submits exactly the five that were not sent.
+    const retried = await startSession(username, SessionId);
+    t.is(retried.length, 5);
+    t.deepEqual(
+      retried.sort(),
+      afterFailure
+        .filter((job) => job.State === "create")
+        .map((job) => job.JobId)
+        .sort(),
+    );
+    t.true((await listSessionJobs(SessionId)).every((job) => job.State === "submit"));
+    t.is(ids.length, 15);
+  },
+);
