@@ -1,13 +1,13 @@
 /**
  * @module lease
  * Keeps the leases of every job in hand: on each heartbeat, one ChangeMessageVisibilityBatch
- * (10 a call) extends them all, and one BatchGetItem of their states (100 a call) finds the
+ * (10 a call) extends them all, and one BatchGetItem of their states (100 a call, across sessions) finds the
  * jobs that were killed (state `terminate`) or deleted, whose runs are then aborted. A kill
  * therefore reaches a running engine within one heartbeat.
  */
 import { ChangeMessageVisibilityBatchCommand } from "@aws-sdk/client-sqs";
 import { sqsClient } from "../core/aws/clients.ts";
-import { getJobs } from "../core/jobs/job-store.ts";
+import { getJobsByKey, jobKey } from "../core/jobs/job-store.ts";
 import { logger } from "../core/observability.ts";
 
 export interface Lease {
@@ -87,23 +87,13 @@ export class LeaseKeeper {
   }
 
   private async checkKills(leases: Lease[]): Promise<void> {
-    const bySession = new Map<string, Lease[]>();
-    for (const lease of leases)
-      bySession.set(lease.sessionId, [...(bySession.get(lease.sessionId) ?? []), lease]);
-    for (const [sessionId, group] of bySession) {
-      const states = new Map(
-        (
-          await getJobs(
-            sessionId,
-            group.map((lease) => lease.jobId),
-            ["JobId", "State"],
-          )
-        ).map((job) => [job.JobId, job.State]),
-      );
-      for (const lease of group) {
-        const state = states.get(lease.jobId);
-        if (state === undefined || state === "terminate") lease.controller.abort(KILLED);
-      }
+    const states = await getJobsByKey(
+      leases.map((lease) => ({ sessionId: lease.sessionId, jobId: lease.jobId })),
+      ["JobId", "State"],
+    );
+    for (const lease of leases) {
+      const state = states.get(jobKey(lease.sessionId, lease.jobId))?.State;
+      if (state === undefined || state === "terminate") lease.controller.abort(KILLED);
     }
   }
 }

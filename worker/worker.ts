@@ -21,7 +21,7 @@ import { newEvent } from "../core/events/event-publisher.ts";
 import { EventTypes, type FoqusEvent } from "../core/events/events.ts";
 import { parseEvent } from "../core/events/parse-event.ts";
 import type { JobItem } from "../core/jobs/job.ts";
-import { getJobs } from "../core/jobs/job-store.ts";
+import { getJobsByKey, jobKey } from "../core/jobs/job-store.ts";
 import { logger } from "../core/observability.ts";
 import { outputKey, putOutput } from "../core/results/output-store.ts";
 import type { Batcher } from "./batcher.ts";
@@ -157,9 +157,11 @@ export class Worker {
         await this.deleteMessage(message);
       }
     }
-    const records = await this.readJobs(deliveries);
+    const records = await getJobsByKey(
+      deliveries.map(({ event }) => ({ sessionId: event.session, jobId: event.job! })),
+    );
     for (const delivery of deliveries) {
-      const job = records.get(`${delivery.event.session}/${delivery.event.job}`);
+      const job = records.get(jobKey(delivery.event.session, delivery.event.job!));
       if (!job || !RUNNABLE_STATES.has(job.State)) {
         logger.info("skipping a job that is not runnable", {
           session: delivery.event.session,
@@ -174,17 +176,6 @@ export class Worker {
       });
       this.inFlight.add(run);
     }
-  }
-
-  private async readJobs(deliveries: Delivery[]): Promise<Map<string, JobItem>> {
-    const bySession = new Map<string, string[]>();
-    for (const { event } of deliveries)
-      bySession.set(event.session, [...(bySession.get(event.session) ?? []), event.job!]);
-    const records = new Map<string, JobItem>();
-    for (const [sessionId, jobIds] of bySession) {
-      for (const job of await getJobs(sessionId, jobIds)) records.set(`${sessionId}/${job.JobId}`, job);
-    }
-    return records;
   }
 
   private async run(delivery: Delivery, job: JobItem): Promise<void> {

@@ -33,6 +33,24 @@ export async function getJobs(
   );
 }
 
+/**
+ * Jobs of any sessions by key, in one BatchGetItem per 100 keys, as a map keyed `session/job`
+ * (missing jobs are simply absent).
+ */
+export async function getJobsByKey(
+  keys: { sessionId: string; jobId: string }[],
+  attributes?: (keyof JobItem)[],
+): Promise<Map<string, JobItem>> {
+  const jobs = await batchGet<JobItem>(
+    config.jobsTable,
+    keys.map(({ sessionId, jobId }) => ({ SessionId: sessionId, JobId: jobId })),
+    attributes && ["SessionId", ...attributes],
+  );
+  return new Map(jobs.map((job) => [jobKey(job.SessionId, job.JobId), job]));
+}
+
+export const jobKey = (sessionId: string, jobId: string): string => `${sessionId}/${jobId}`;
+
 export async function getJob(sessionId: string, jobId: string): Promise<JobItem | undefined> {
   const { Item } = await documentDbClient().send(
     new GetCommand({
