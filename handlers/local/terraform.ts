@@ -46,7 +46,7 @@ export interface TerraformRun {
   onLine?: (line: string) => void;
 }
 
-function emulatorEnv(run: TerraformRun): NodeJS.ProcessEnv {
+function emulatorEnv(run: Pick<TerraformRun, "workDir">): NodeJS.ProcessEnv {
   return {
     ...process.env,
     TF_DATA_DIR: join(run.workDir, ".terraform"),
@@ -58,7 +58,20 @@ function emulatorEnv(run: TerraformRun): NodeJS.ProcessEnv {
   };
 }
 
-function terraform(args: string[], run: TerraformRun): Promise<string> {
+export interface TerraformResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs terraform in terraform/ with this run's data dir and emulator credentials; resolves with
+ * the exit code and output (rejects only when terraform cannot be started).
+ */
+export function runTerraform(
+  args: string[],
+  run: Pick<TerraformRun, "workDir" | "onLine">,
+): Promise<TerraformResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn("terraform", [`-chdir=${TERRAFORM_DIR}`, ...args], {
       env: emulatorEnv(run),
@@ -80,16 +93,19 @@ function terraform(args: string[], run: TerraformRun): Promise<string> {
     child.on("error", (error) =>
       reject(new Error(`Cannot run terraform (${error.message}); install Terraform 1.6 or newer.`)),
     );
-    child.on("close", (code) => {
-      if (code === 0) resolvePromise(stdout);
-      else
-        reject(
-          new Error(
-            `terraform ${args[0]} failed (exit ${code}):\n${stderr.slice(-4000) || stdout.slice(-4000)}`,
-          ),
-        );
-    });
+    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
   });
+}
+
+/** runTerraform that fails unless terraform exits 0; resolves with its stdout. */
+async function terraform(args: string[], run: TerraformRun): Promise<string> {
+  const { code, stdout, stderr } = await runTerraform(args, run);
+  if (code !== 0) {
+    throw new Error(
+      `terraform ${args[0]} failed (exit ${code}):\n${stderr.slice(-4000) || stdout.slice(-4000)}`,
+    );
+  }
+  return stdout;
 }
 
 function stateArgs(run: TerraformRun): string[] {
@@ -127,25 +143,4 @@ export async function readOutputs(run: TerraformRun): Promise<StackOutputs> {
   return Object.fromEntries(
     Object.entries(raw).map(([key, output]) => [key, output.value]),
   ) as unknown as StackOutputs;
-}
-
-/** `plan -detailed-exitcode`: true when the stack has no changes. */
-export async function planIsEmpty(run: TerraformRun): Promise<boolean> {
-  try {
-    await terraform(
-      ["plan", "-detailed-exitcode", "-input=false", "-no-color", ...stateArgs(run), ...varArgs(run)],
-      run,
-    );
-    return true;
-  } catch (error) {
-    if (/exit 2\)/.test((error as Error).message)) return false;
-    throw error;
-  }
-}
-
-export async function destroyStack(run: TerraformRun): Promise<void> {
-  await terraform(
-    ["destroy", "-auto-approve", "-input=false", "-no-color", ...stateArgs(run), ...varArgs(run)],
-    run,
-  );
 }

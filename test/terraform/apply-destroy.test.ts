@@ -5,7 +5,6 @@
  * Each run has its own moto, data dir and state file, so it never touches terraform/ beyond
  * reading it (init runs with -lockfile=readonly when the lock file exists).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +25,13 @@ import {
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import test from "ava";
 import { startMoto } from "../../handlers/local/moto.ts";
-import { findPluginDir, type StackOutputs, TERRAFORM_DIR } from "../../handlers/local/terraform.ts";
+import {
+  findPluginDir,
+  runTerraform,
+  type StackOutputs,
+  TERRAFORM_DIR,
+  type TerraformResult,
+} from "../../handlers/local/terraform.ts";
 
 // What local.tfvars and the table module promise; written out here so that a change on either
 // side has to be made on purpose.
@@ -77,39 +82,12 @@ const routes = (
   }
 ).routes;
 
-interface TerraformResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The root outputs the test reads: the local runtime's, and the dashboard's name. */
 type Outputs = StackOutputs & { dashboard_name: string };
 
 /** Runs terraform in terraform/ with this run's data dir; resolves with the exit code. */
-function terraform(args: string[], workDir: string): Promise<TerraformResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("terraform", [`-chdir=${TERRAFORM_DIR}`, ...args], {
-      env: {
-        ...process.env,
-        TF_DATA_DIR: join(workDir, ".terraform"),
-        TF_IN_AUTOMATION: "1",
-        TF_INPUT: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const terraform = (args: string[], workDir: string): Promise<TerraformResult> =>
+  runTerraform(args, { workDir });
 
 /** The tail of a failed command's output, for assertion messages. */
 function tail(result: TerraformResult): string {
