@@ -282,7 +282,7 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
   );
   t.is(outputs.dashboard_name, "foqus-operations");
   t.true(addresses.includes("module.dashboard.aws_cloudwatch_metric_alarm.update_processor_errors"));
-  t.true(addresses.includes("module.dashboard.aws_cloudwatch_metric_alarm.api_5xx_rate[0]"));
+  t.true(addresses.includes("module.dashboard.aws_cloudwatch_metric_alarm.api_5xx_rate"));
   t.deepEqual(
     instanceKeys("module.dashboard.aws_cloudwatch_metric_alarm.job_queue_age"),
     sortedCopy(Object.keys(EXPECTED_POOL_APPLICATIONS)),

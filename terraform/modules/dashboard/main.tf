@@ -45,9 +45,6 @@ resource "aws_cloudwatch_metric_alarm" "update_processor_errors" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
-  # Gate for emulators that cannot store metric-math alarms; true on AWS (see variables.tf).
-  count = var.metric_math_alarms_enabled ? 1 : 0
-
   alarm_name          = "${var.name_prefix}-api-5xx-rate"
   alarm_description   = "More than ${var.api_5xx_rate_alarm_percent} % of the API's answers in 5 minutes were 5xx: a function is failing or timing out. Read the access log and the functions' logs."
   comparison_operator = "GreaterThanThreshold"
@@ -295,7 +292,7 @@ locals {
           width = 8
           properties = {
             title  = "Alarms of this dashboard's module"
-            alarms = concat([aws_cloudwatch_metric_alarm.update_processor_errors.arn], aws_cloudwatch_metric_alarm.api_5xx_rate[*].arn, [for pool in sort(keys(var.job_queue_names)) : aws_cloudwatch_metric_alarm.job_queue_age[pool].arn])
+            alarms = concat([aws_cloudwatch_metric_alarm.update_processor_errors.arn, aws_cloudwatch_metric_alarm.api_5xx_rate.arn], [for pool in sort(keys(var.job_queue_names)) : aws_cloudwatch_metric_alarm.job_queue_age[pool].arn])
           }
         },
       ]

@@ -17,10 +17,10 @@ output "dashboard_arn" {
 ################################################################################
 
 output "alarm_arns" {
-  description = "ARN of each alarm of this module by name: update-processor errors, API 5xx rate (absent when gated off), and one oldest-message-age alarm per job queue."
+  description = "ARN of each alarm of this module by name: update-processor errors, API 5xx rate, and one oldest-message-age alarm per job queue."
   value = merge(
     { (aws_cloudwatch_metric_alarm.update_processor_errors.alarm_name) = aws_cloudwatch_metric_alarm.update_processor_errors.arn },
-    { for alarm in aws_cloudwatch_metric_alarm.api_5xx_rate : alarm.alarm_name => alarm.arn },
+    { (aws_cloudwatch_metric_alarm.api_5xx_rate.alarm_name) = aws_cloudwatch_metric_alarm.api_5xx_rate.arn },
     { for alarm in aws_cloudwatch_metric_alarm.job_queue_age : alarm.alarm_name => alarm.arn },
   )
 }

@@ -110,8 +110,3 @@ variable "api_5xx_rate_alarm_percent" {
   }
 }
 
-variable "metric_math_alarms_enabled" {
-  description = "Create the alarms defined in metric math (the API 5xx rate). Only for an emulator that cannot store them; true on AWS."
-  type        = bool
-  default     = true
-}
