@@ -65,9 +65,9 @@ async function lifecycle(stack: Awaited<ReturnType<typeof startStack>>) {
   const seen = new Set<string>();
   let pagesRead = 0;
   while (seen.size < ids.length) {
-    const page = await client.closePage(sid);
+    const { page, records } = await client.pollResults(sid, pagesRead);
     if (page > pagesRead) {
-      for (const record of await client.readPage(sid, page)) seen.add(record.Id);
+      for (const record of records) seen.add(record.Id);
       pagesRead = page;
     } else {
       await sleep(500);

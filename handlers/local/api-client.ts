@@ -102,4 +102,12 @@ export class FoqusClient {
   readPage(sessionId: string, page: number, gen = "00000000-0000-0000-0000-000000000000") {
     return this.request<JobRecord[]>("GET", `/session/${sessionId}/result/${gen}/${page}?rpp=2000`);
   }
+  /**
+   * One poll the way FOQUS polls: close a page, and read it if it is newer than `pagesRead`.
+   * Answers the newest page number and its records (none when nothing new finished).
+   */
+  async pollResults(sessionId: string, pagesRead: number): Promise<{ page: number; records: JobRecord[] }> {
+    const page = await this.closePage(sessionId);
+    return { page, records: page > pagesRead ? await this.readPage(sessionId, page) : [] };
+  }
 }

@@ -63,17 +63,16 @@ async function runMainSession(
   let lastLine = "";
   while (records.length < ids.length) {
     if (Date.now() > deadline) throw new Error(`timed out with ${records.length}/${ids.length} results read`);
-    const page = await client.closePage(sid);
-    if (page > pagesRead) {
-      records.push(...(await client.readPage(sid, page)));
-      pagesRead = page;
-    }
+    const { page, records: fresh } = await client.pollResults(sid, pagesRead);
+    records.push(...fresh);
+    const newPage = page > pagesRead;
+    pagesRead = Math.max(pagesRead, page);
     const line = bar(countStates(await client.jobs(sid)), ids.length);
     if (line !== lastLine) {
       process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);
       lastLine = line;
     }
-    if (page <= pagesRead) await sleep(500);
+    if (!newPage) await sleep(500);
   }
   if (process.stdout.isTTY) process.stdout.write("\n");
   return { ids, records, pages: pagesRead };
