@@ -70,10 +70,17 @@ export function startWorker(settings: Record<string, string> = {}): TestWorker {
       const seen = lines.find(predicate);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no matching worker log line within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        const timer = setTimeout(() => {
+          // Say what the worker did instead, so a failure can be diagnosed from the test output.
+          const recent = lines
+            .slice(-8)
+            .map((line) => `${line.message} ${line.job ?? ""} ${line.state ?? ""}`.trim());
+          reject(
+            new Error(
+              `no matching worker log line within ${timeoutMs} ms; its last lines: ${recent.join(" | ")}`,
+            ),
+          );
+        }, timeoutMs);
         waiters.push({
           predicate,
           resolve: (line) => {
