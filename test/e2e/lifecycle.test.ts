@@ -150,13 +150,12 @@ test.serial(
     const first = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
     const user = await newUser();
     const { sim, sid } = await session(user);
-    // Long enough that the job is still running when the worker is killed.
-    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 6000 } }]);
+    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 2000 } }]);
     await user.call("POST", `/session/${sid}/start`);
-    await first.waitFor((line) => line.message === "job running" && line.job === id, 30_000);
+    await until(user, sid, (job) => job.State === "running", "running");
     await first.stop("SIGKILL");
-    const second = worker({ WORKER_CONCURRENCY: "1" });
-    const done = await second.waitFor((line) => line.message === "job succeeded" && line.job === id, 120_000);
+    const second = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
+    const done = await second.waitFor((line) => line.message === "job succeeded" && line.job === id, 60_000);
     t.true((done.attempt as number) >= 2, `succeeded on delivery ${done.attempt}`);
     const records = await readAllPages(user, sid);
     t.deepEqual(
