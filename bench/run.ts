@@ -13,12 +13,13 @@
  * Also: the size of each Lambda bundle (goal ≤ 500 KB), each bundle's cold init in a fresh node
  * process against a bare `node -e ''` (goal ≤ 2×), and the worker's own CPU per job (goal ≤ 2 ms).
  */
-import "../handlers/local/local-defaults.ts";
+import "../local/env/local-defaults.ts";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { FoqusClient } from "../client/api-client.ts";
 import { useClientPlugin } from "../core/aws/clients.ts";
 import {
   addCounts,
@@ -28,8 +29,7 @@ import {
   totalRequests,
 } from "../core/aws/request-counter.ts";
 import { createUser } from "../core/users/user-store.ts";
-import { FoqusClient } from "../handlers/local/api-client.ts";
-import { startStack } from "../handlers/local/stack.ts";
+import { startStack } from "../local/env/stack.ts";
 import { writeFinishedSession } from "./finished-session.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);

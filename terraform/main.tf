@@ -2,7 +2,7 @@
 # Routes
 #
 # handlers/routes.json declares every HTTP route once; the functions and the API are built from
-# it, and so is the local gateway (handlers/local/gateway.ts).
+# it, and so is the local gateway (local/runtime/gateway.ts).
 ################################################################################
 
 locals {
@@ -110,7 +110,7 @@ module "functions" {
   job_dead_letter_queue_arns = module.messaging.job_dead_letter_queue_arns
 
   # An enabled mapping to an Image function makes every SendMessage to the queue fail on moto;
-  # locally, handlers/local/sqs-trigger.ts polls the queue instead.
+  # locally, local/runtime/sqs-trigger.ts polls the queue instead.
   update_event_source_enabled = !var.local_emulator
 }
 

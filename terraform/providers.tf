@@ -48,7 +48,7 @@ provider "aws" {
 
   # No default tags on the emulator: moto 5.2.1 copies a launch template's own tags into its
   # instance tag specifications (CreateLaunchTemplate), a perpetual diff on every plan. Remove
-  # the condition when moto (or handlers/local/moto_launcher.py) fixes it.
+  # the condition when moto (or local/env/moto_launcher.py) fixes it.
   default_tags {
     tags = var.local_emulator ? {} : merge({ Project = "foqus-cloud", ManagedBy = "terraform" }, var.tags)
   }

@@ -4,14 +4,14 @@
  * command through FOQUS_TEST_STACK (a JSON file), and always stops moto afterwards.
  * Usage: node --import tsx test/helpers/run-with-moto.ts <command> [args…]
  */
-import "../../handlers/local/local-defaults.ts";
+import "../../local/env/local-defaults.ts";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startMoto } from "../../handlers/local/moto.ts";
-import { localEnvironment } from "../../handlers/local/stack.ts";
-import { applyStack } from "../../handlers/local/terraform.ts";
+import { startMoto } from "../../local/env/moto.ts";
+import { localEnvironment } from "../../local/env/stack.ts";
+import { applyStack } from "../../local/env/terraform.ts";
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {

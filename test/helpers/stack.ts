@@ -3,14 +3,14 @@
  * this process, and starts the local gateway (API Gateway stand-in) and update processor
  * triggers on demand. Every test makes its own users, so suites share one emulator safely.
  */
-import "../../handlers/local/local-defaults.ts";
+import "../../local/env/local-defaults.ts";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { SQSEvent } from "aws-lambda";
-import { type Gateway, startGateway } from "../../handlers/local/gateway.ts";
-import { type SqsTrigger, startSqsTrigger } from "../../handlers/local/sqs-trigger.ts";
-import { applyEnvironment, localEnvironment } from "../../handlers/local/stack.ts";
-import type { StackOutputs } from "../../handlers/local/terraform.ts";
+import { applyEnvironment, localEnvironment } from "../../local/env/stack.ts";
+import type { StackOutputs } from "../../local/env/terraform.ts";
+import { type Gateway, startGateway } from "../../local/runtime/gateway.ts";
+import { type SqsTrigger, startSqsTrigger } from "../../local/runtime/sqs-trigger.ts";
 
 const stackFile = process.env.FOQUS_TEST_STACK;
 if (!stackFile) {

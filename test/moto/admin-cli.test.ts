@@ -1,6 +1,6 @@
 /** The operator's user command, against the users table on moto. */
 import test from "ava";
-import { runAdmin } from "../../core/users/admin-cli.ts";
+import { runAdmin } from "../../cli/admin.ts";
 import { verifyPassword } from "../../core/users/password.ts";
 import { getUser } from "../../core/users/user-store.ts";
 import { uniqueName } from "../helpers/stack.ts";

@@ -24,14 +24,14 @@ import {
 } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import test from "ava";
-import { startMoto } from "../../handlers/local/moto.ts";
+import { startMoto } from "../../local/env/moto.ts";
 import {
   findPluginDir,
   runTerraform,
   type StackOutputs,
   TERRAFORM_DIR,
   type TerraformResult,
-} from "../../handlers/local/terraform.ts";
+} from "../../local/env/terraform.ts";
 
 // What local.tfvars and the table module promise; written out here so that a change on either
 // side has to be made on purpose.

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findPluginDir, TERRAFORM_DIR } from "../../handlers/local/terraform.ts";
+import { findPluginDir, TERRAFORM_DIR } from "../../local/env/terraform.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "foqus-tf-check-"));
 const env = { ...process.env, TF_DATA_DIR: join(dataDir, ".terraform"), TF_IN_AUTOMATION: "1" };

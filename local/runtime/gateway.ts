@@ -14,9 +14,9 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
   Context,
 } from "aws-lambda";
-import type { AuthorizerContext, HttpEvent } from "../http/http-handler.ts";
-import { CORS_HEADERS } from "../http/respond.ts";
-import { DEFAULT_FUNCTION, DEFAULT_ROUTE, ROUTES } from "../route-table.ts";
+import type { AuthorizerContext, HttpEvent } from "../../handlers/http/http-handler.ts";
+import { CORS_HEADERS } from "../../handlers/http/respond.ts";
+import { DEFAULT_FUNCTION, DEFAULT_ROUTE, ROUTES } from "../../handlers/route-table.ts";
 import { lambdaContext } from "./lambda-context.ts";
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway HTTP API payload limit
@@ -31,12 +31,12 @@ type Authorizer = (
 const TEXT_TYPES = /^(application\/(json|xml|x-www-form-urlencoded)|text\/)/i;
 
 async function loadHandler(functionName: string): Promise<HttpHandler> {
-  const module = (await import(`../http/${functionName}.ts`)) as { handler: HttpHandler };
+  const module = (await import(`../../handlers/http/${functionName}.ts`)) as { handler: HttpHandler };
   return module.handler;
 }
 
 async function loadAuthorizer(): Promise<Authorizer> {
-  return ((await import("../authorizer.ts")) as { handler: Authorizer }).handler;
+  return ((await import("../../handlers/authorizer.ts")) as { handler: Authorizer }).handler;
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | "too-large"> {

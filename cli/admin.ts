@@ -8,9 +8,16 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { FoqusError } from "../errors.ts";
-import { isPlan, type Role, Roles } from "./user.ts";
-import { createUser, listUsers, removeUser, setPassword, setPlan, setRoles } from "./user-store.ts";
+import { FoqusError } from "../core/errors.ts";
+import { isPlan, type Role, Roles } from "../core/users/user.ts";
+import {
+  createUser,
+  listUsers,
+  removeUser,
+  setPassword,
+  setPlan,
+  setRoles,
+} from "../core/users/user-store.ts";
 
 const USAGE = `Usage: foqus-admin <command> [options]
   add <user> [--plan free|premium] [--admin]   create a user (password from stdin or FOQUS_PASSWORD)

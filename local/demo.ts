@@ -10,10 +10,10 @@
  *   4. start a second session of slow jobs and kill it mid-run;
  *   5. print a summary table.
  */
-import "./local-defaults.ts";
+import "./env/local-defaults.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FoqusClient, type JobRecord } from "./api-client.ts";
-import { type Stack, startStack } from "./stack.ts";
+import { FoqusClient, type JobRecord } from "../client/api-client.ts";
+import { type Stack, startStack } from "./env/stack.ts";
 
 const JOBS = Number(process.env.DEMO_JOBS ?? 500);
 const CHUNK = 20;

@@ -16,10 +16,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SQSEvent } from "aws-lambda";
-import { type Gateway, startGateway } from "./gateway.ts";
+import { type Gateway, startGateway } from "../runtime/gateway.ts";
+import { type SqsTrigger, startSqsTrigger } from "../runtime/sqs-trigger.ts";
 import { type MotoServer, startMoto } from "./moto.ts";
 import { assertPortFree } from "./ports.ts";
-import { type SqsTrigger, startSqsTrigger } from "./sqs-trigger.ts";
 import { applyStack, type StackOutputs } from "./terraform.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -120,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const env = localEnvironment(outputs, moto.endpoint);
     applyEnvironment(env);
 
-    const { runAdmin } = await import("../../core/users/admin-cli.ts");
+    const { runAdmin } = await import("../../cli/admin.ts");
     const user = "demo";
     const password = randomBytes(12).toString("base64url");
     // The operator's own command creates the demo user (foqus-admin add demo --plan free).
@@ -134,7 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => gateway.close());
     step(`API listening at ${gateway.url}`);
 
-    const { handler: updateProcessor } = await import("../update-processor.ts");
+    const { handler: updateProcessor } = await import("../../handlers/update-processor.ts");
     const triggers: SqsTrigger[] = [];
     const queues = [outputs.update_queue_url, ...Object.values(outputs.job_dead_letter_queue_urls)];
     for (const queueUrl of queues) {
