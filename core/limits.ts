@@ -18,3 +18,11 @@ export const PRESIGNED_URL_SECONDS = 3600;
 
 /** Largest simulation input file through presigned URLs (S3's single PUT limit). */
 export const MAX_PRESIGNED_INPUT_BYTES = 5 * 1024 ** 3;
+
+/**
+ * Largest job output, in UTF-8 bytes of its JSON, carried inline in an event and kept in the job
+ * item; anything larger goes to the results bucket and the event carries its key. Well inside
+ * SNS's 256 KB message and DynamoDB's 400 KB item. The worker and the update processor both
+ * apply it.
+ */
+export const MAX_INLINE_OUTPUT_BYTES = 200 * 1024;

@@ -22,6 +22,7 @@ import { EventTypes, type FoqusEvent } from "../core/events/events.ts";
 import { parseEvent } from "../core/events/parse-event.ts";
 import type { JobItem } from "../core/jobs/job.ts";
 import { getJobsByKey, jobKey } from "../core/jobs/job-store.ts";
+import { MAX_INLINE_OUTPUT_BYTES } from "../core/limits.ts";
 import { logger } from "../core/observability.ts";
 import { outputKey, putOutput } from "../core/results/output-store.ts";
 import type { Batcher } from "./batcher.ts";
@@ -30,8 +31,6 @@ import { KILLED, LeaseKeeper } from "./lease.ts";
 import { createMessageDeleter } from "./message-deleter.ts";
 import type { StagedFiles } from "./staged-files.ts";
 
-/** Outputs above this go to S3 and the event carries the key (SNS messages are ≤ 256 KB). */
-export const MAX_INLINE_OUTPUT_BYTES = 200 * 1024;
 const SHUTDOWN = "shutdown";
 const RUNNABLE_STATES = new Set(["create", "submit", "setup", "running"]);
 

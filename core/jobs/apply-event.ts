@@ -21,6 +21,7 @@ import { documentDbClient } from "../aws/clients.ts";
 import { backoff } from "../aws/retry.ts";
 import { config } from "../config.ts";
 import { EVENT_TARGET_STATE, type FoqusEvent } from "../events/events.ts";
+import { MAX_INLINE_OUTPUT_BYTES } from "../limits.ts";
 import { outputKey, putOutput } from "../results/output-store.ts";
 import { COUNTER_KEY, seqKey } from "../results/result-keys.ts";
 import { isTerminal, type JobState, statesBefore } from "./states.ts";
@@ -38,8 +39,6 @@ export type ApplyOutcome = (typeof ApplyOutcomes)[keyof typeof ApplyOutcomes];
 
 const STAMP_FIELD: Partial<Record<JobState, string>> = { setup: "Setup", running: "Running" };
 const MAX_COUNTER_ATTEMPTS = 25;
-/** Outputs larger than this go to S3 even if the worker sent them inline (items are ≤ 400 KB). */
-const MAX_INLINE_OUTPUT_CHARS = 300_000;
 
 function stateCondition(to: JobState): { expression: string; values: Record<string, string> } {
   const from = statesBefore(to);
@@ -136,7 +135,7 @@ async function readCounter(sessionId: string): Promise<number> {
 async function outputFields(event: FoqusEvent): Promise<Record<string, string>> {
   if (event.outputKey) return { OutputKey: event.outputKey };
   if (event.outputJson === undefined) return {};
-  if (event.outputJson.length <= MAX_INLINE_OUTPUT_CHARS) return { OutputJson: event.outputJson };
+  if (Buffer.byteLength(event.outputJson) <= MAX_INLINE_OUTPUT_BYTES) return { OutputJson: event.outputJson };
   const key = outputKey(event.username, event.session, event.job ?? "unknown");
   await putOutput(key, event.outputJson);
   return { OutputKey: key };
