@@ -18,8 +18,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { FoqusClient } from "../client/api-client.ts";
+import { resultPages } from "../client/result-pages.ts";
 import { useClientPlugin } from "../core/aws/clients.ts";
 import {
   addCounts,
@@ -63,15 +63,9 @@ async function lifecycle(stack: Awaited<ReturnType<typeof startStack>>) {
     await client.start(sid);
   }
   const seen = new Set<string>();
-  let pagesRead = 0;
-  while (seen.size < ids.length) {
-    const { page, records } = await client.pollResults(sid, pagesRead);
-    if (page > pagesRead) {
-      for (const record of records) seen.add(record.Id);
-      pagesRead = page;
-    } else {
-      await sleep(500);
-    }
+  for await (const poll of resultPages(client, sid)) {
+    for (const record of poll.records) seen.add(record.Id);
+    if (seen.size >= ids.length) break;
     if (Date.now() - started > 15 * 60_000)
       throw new Error(`only ${seen.size}/${ids.length} jobs finished in 15 minutes`);
   }
@@ -126,7 +120,7 @@ async function pageCost(stack: Awaited<ReturnType<typeof startStack>>, finishedJ
   await createUser({ username, password });
   const sid = await writeFinishedSession(username, finishedJobs);
   const client = new FoqusClient(stack.apiUrl, username, password);
-  await client.request("GET", "/user"); // authenticate once, outside the measurement
+  await client.user(); // authenticate once, outside the measurement
   resetCounts();
   const started = Date.now();
   const page = await client.closePage(sid);

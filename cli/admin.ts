@@ -1,12 +1,12 @@
 /**
- * @module users/admin-cli
+ * @module cli/admin
  * `foqus-admin`: the operator's command for users, straight against the users table.
- * Configuration comes from the environment (USERS_TABLE, AWS_ENDPOINT_URL, AWS credentials), or
- * from a running local stack's `.local/stack.json` when USERS_TABLE is unset.
+ * Where the table is comes from, first to last: the flags (--users-table, --endpoint-url,
+ * --region), the environment (USERS_TABLE, AWS_ENDPOINT_URL, AWS_REGION and the usual AWS
+ * credentials), and a running local stack (cli/local-stack.ts).
  * Passwords are read from standard input or FOQUS_PASSWORD, never from the command line (argv
  * is visible to every user of the machine).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { FoqusError } from "../core/errors.ts";
 import { isPlan, type Role, Roles } from "../core/users/user.ts";
@@ -18,6 +18,7 @@ import {
   setPlan,
   setRoles,
 } from "../core/users/user-store.ts";
+import { readLocalStack } from "./local-stack.ts";
 
 const USAGE = `Usage: foqus-admin <command> [options]
   add <user> [--plan free|premium] [--admin]   create a user (password from stdin or FOQUS_PASSWORD)
@@ -26,14 +27,29 @@ const USAGE = `Usage: foqus-admin <command> [options]
   passwd <user>                                reset a password (from stdin or FOQUS_PASSWORD)
   plan <user> <free|premium>                   change a plan
   role <user> <admin|none>                     grant or revoke the admin role
-Environment: USERS_TABLE (or a local stack's .local/stack.json), AWS_ENDPOINT_URL for an emulator.`;
+Where the users table is:
+  --users-table <name>    (or USERS_TABLE; Terraform's output table_names.users)
+  --endpoint-url <url>    (or AWS_ENDPOINT_URL) only for an emulator
+  --region <region>       (or AWS_REGION)
+Inside a checkout with \`make local\` running, none of these is needed.`;
 
-function loadLocalStackEnvironment(): void {
+/** Flags, then the environment, then a running local stack: the settings core/config.ts reads. */
+function configure(flags: { "users-table"?: string; "endpoint-url"?: string; region?: string }): void {
+  const fromFlags: Record<string, string | undefined> = {
+    USERS_TABLE: flags["users-table"],
+    AWS_ENDPOINT_URL: flags["endpoint-url"],
+    AWS_REGION: flags.region,
+  };
+  for (const [key, value] of Object.entries(fromFlags)) if (value) process.env[key] = value;
   if (process.env.USERS_TABLE) return;
-  const file = process.env.FOQUS_STACK_FILE ?? ".local/stack.json";
-  if (!existsSync(file)) return;
-  const stack = JSON.parse(readFileSync(file, "utf8")) as { environment?: Record<string, string> };
-  for (const [key, value] of Object.entries(stack.environment ?? {})) process.env[key] ??= value;
+  const local = readLocalStack();
+  if (!local) {
+    throw new FoqusError(
+      "Usage",
+      "Which users table? Pass --users-table (or set USERS_TABLE), or run this inside a checkout where `make local` is running.",
+    );
+  }
+  for (const [key, value] of Object.entries(local.environment)) process.env[key] ??= value;
 }
 
 async function readPassword(): Promise<string> {
@@ -63,11 +79,18 @@ export async function runAdmin(
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { plan: { type: "string" }, admin: { type: "boolean" }, help: { type: "boolean" } },
+    options: {
+      plan: { type: "string" },
+      admin: { type: "boolean" },
+      help: { type: "boolean" },
+      "users-table": { type: "string" },
+      "endpoint-url": { type: "string" },
+      region: { type: "string" },
+    },
   });
   const [command, user, arg] = positionals;
   if (values.help || !command) return USAGE;
-  loadLocalStackEnvironment();
+  configure(values);
   switch (command) {
     case "add": {
       const plan = values.plan ?? "free";

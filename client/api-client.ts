@@ -1,9 +1,18 @@
 /**
- * @module local/api-client
- * A small client for the public API, making the requests the FOQUS turbine client makes. Used by
- * the demo and the benchmarks; every non-200 answer (but the 302s asked for) is an error that
- * carries the API's JSON error.
+ * @module client/api-client
+ * The one TypeScript client of the public API, making the requests the FOQUS turbine client
+ * makes (HTTP Basic, JSON bodies, the default result generator). The demo, the benchmark, the
+ * tests and the command line all use it.
+ *
+ * `send` is the raw request (any status, redirects not followed), for callers that inspect
+ * statuses; every typed method treats any status but 200 (and the 302s it asked for) as an
+ * ApiError carrying the API's JSON error, as the turbine client does.
  */
+
+/** The generator id FOQUS sends: one page sequence per session. */
+export const DEFAULT_GENERATOR = "00000000-0000-0000-0000-000000000000";
+
+/** A non-200 answer: its status and the API's `{"error", "message"}`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -15,13 +24,49 @@ export class ApiError extends Error {
   }
 }
 
+/** A job as `GET /session/{sid}` and the result pages show it (DESIGN section 2). */
 export interface JobRecord {
   Id: string;
+  Session: string;
+  Simulation: string;
+  Application: string;
   State: string;
   Input: Record<string, unknown>;
   Output: Record<string, unknown> | null;
   Message: string | null;
+  ErrorClass?: string;
+  Create: string;
+  Submit: string | null;
+  Setup: string | null;
+  Running: string | null;
+  Finished: string | null;
+  ConsumerId: string | null;
   [field: string]: unknown;
+}
+
+export interface Simulation {
+  Name: string;
+  Application: string;
+  StagedInputs: string[];
+}
+
+/** One job of an append (unknown fields are accepted and ignored by the API). */
+export interface JobRequest {
+  Simulation: string;
+  Input?: Record<string, unknown>;
+  Initialize?: boolean;
+  Reset?: boolean;
+  Application?: string;
+  Id?: string;
+  [field: string]: unknown;
+}
+
+export interface SendOptions {
+  /** A JSON body (strings are sent as they are), with Content-Type application/json unless set. */
+  body?: unknown;
+  /** A body sent exactly as given, with no Content-Type unless set. */
+  raw?: string | Uint8Array;
+  headers?: Record<string, string>;
 }
 
 export class FoqusClient {
@@ -29,77 +74,113 @@ export class FoqusClient {
 
   constructor(
     readonly baseUrl: string,
-    username: string,
+    readonly username: string,
     password: string,
   ) {
     this.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   }
 
-  async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: this.authorization,
-        ...(body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    if (response.status !== 200) {
-      let code = "HttpError";
-      let message = text;
-      try {
-        const error = JSON.parse(text) as { error?: string; message?: string };
-        code = error.error ?? code;
-        message = error.message ?? text;
-      } catch {
-        // not JSON
-      }
-      throw new ApiError(response.status, code, `${method} ${path} answered ${response.status}: ${message}`);
+  /** The raw request: any status comes back as it is, and redirects are not followed. */
+  send(method: string, path: string, options: SendOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { authorization: this.authorization, ...options.headers };
+    let body: string | Uint8Array | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+      if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type"))
+        headers["content-type"] = "application/json";
     }
+    return fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      redirect: "manual",
+    });
+  }
+
+  /** A request that must answer 200; its JSON body, or ApiError. */
+  async request<T>(method: string, path: string, options: SendOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options);
+    const text = await response.text();
+    if (response.status !== 200) throw apiError(method, path, response.status, text);
     return JSON.parse(text) as T;
+  }
+
+  /** A request that must answer 302; the Location it points to (a presigned S3 URL). */
+  async redirectTarget(method: string, path: string): Promise<string> {
+    const response = await this.send(method, path);
+    const location = response.headers.get("location");
+    if (response.status !== 302 || !location)
+      throw apiError(method, path, response.status, await response.text());
+    return location;
   }
 
   applications() {
     return this.request<{ Name: string; Inputs: string[] }[]>("GET", "/application");
   }
+  user() {
+    return this.request<{ Name: string; Plan: string; Roles: string[] }>("GET", "/user");
+  }
+
   putSimulation(name: string, application: string) {
-    return this.request("PUT", `/simulation/${name}`, {
-      Application: application,
-      StagedInputs: [],
-      Name: name,
+    return this.request<Simulation>("PUT", `/simulation/${name}`, {
+      body: { Application: application, StagedInputs: [], Name: name },
     });
   }
+  simulations() {
+    return this.request<Simulation[]>("GET", "/simulation");
+  }
+  simulation(name: string) {
+    return this.request<Simulation>("GET", `/simulation/${name}`);
+  }
+  deleteSimulation(name: string) {
+    return this.request<Simulation>("DELETE", `/simulation/${name}`);
+  }
+  /** Uploads a staged file straight through the API (small files). */
+  putInput(
+    name: string,
+    path: string,
+    content: string | Uint8Array,
+    contentType = "application/octet-stream",
+  ) {
+    return this.request<Simulation>("PUT", `/simulation/${name}/input/${path}`, {
+      raw: content,
+      headers: { "content-type": contentType },
+    });
+  }
+
   createSession() {
     return this.request<string>("POST", "/session");
   }
-  append(sessionId: string, jobs: unknown[], idempotencyKey?: string) {
-    return this.request<string[]>(
-      "POST",
-      `/session/${sessionId}`,
-      jobs,
-      idempotencyKey ? { "idempotency-key": idempotencyKey } : {},
-    );
+  sessions() {
+    return this.request<string[]>("GET", "/session");
+  }
+  append(sessionId: string, jobs: JobRequest[], idempotencyKey?: string) {
+    return this.request<string[]>("POST", `/session/${sessionId}`, {
+      body: jobs,
+      ...(idempotencyKey ? { headers: { "idempotency-key": idempotencyKey } } : {}),
+    });
   }
   start(sessionId: string) {
     return this.request<string[]>("POST", `/session/${sessionId}/start`);
   }
+  stop(sessionId: string) {
+    return this.request<string>("POST", `/session/${sessionId}/stop`);
+  }
   kill(sessionId: string) {
     return this.request<string>("POST", `/session/${sessionId}/kill`);
+  }
+  deleteSession(sessionId: string) {
+    return this.request<unknown>("DELETE", `/session/${sessionId}`);
   }
   jobs(sessionId: string) {
     return this.request<JobRecord[]>("GET", `/session/${sessionId}`);
   }
-  closePage(sessionId: string, gen = "00000000-0000-0000-0000-000000000000") {
+
+  /** Closes the next result page; answers the newest page's number (0 when none). */
+  closePage(sessionId: string, gen = DEFAULT_GENERATOR) {
     return this.request<number>("POST", `/session/${sessionId}/result/${gen}`);
   }
-  readPage(sessionId: string, page: number, gen = "00000000-0000-0000-0000-000000000000") {
+  readPage(sessionId: string, page: number, gen = DEFAULT_GENERATOR) {
     return this.request<JobRecord[]>("GET", `/session/${sessionId}/result/${gen}/${page}?rpp=2000`);
   }
   /**
@@ -110,4 +191,17 @@ export class FoqusClient {
     const page = await this.closePage(sessionId);
     return { page, records: page > pagesRead ? await this.readPage(sessionId, page) : [] };
   }
+}
+
+function apiError(method: string, path: string, status: number, text: string): ApiError {
+  let code = "HttpError";
+  let message = text;
+  try {
+    const error = JSON.parse(text) as { error?: string; message?: string };
+    code = error.error ?? code;
+    message = error.message ?? text;
+  } catch {
+    // not JSON
+  }
+  return new ApiError(status, code, `${method} ${path} answered ${status}: ${message}`);
 }

@@ -13,6 +13,7 @@
 import "./env/local-defaults.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FoqusClient, type JobRecord } from "../client/api-client.ts";
+import { resultPages } from "../client/result-pages.ts";
 import { type Stack, startStack } from "./env/stack.ts";
 
 const JOBS = Number(process.env.DEMO_JOBS ?? 500);
@@ -61,18 +62,16 @@ async function runMainSession(
   let pagesRead = 0;
   const deadline = Date.now() + TIMEOUT_MS;
   let lastLine = "";
-  while (records.length < ids.length) {
-    if (Date.now() > deadline) throw new Error(`timed out with ${records.length}/${ids.length} results read`);
-    const { page, records: fresh } = await client.pollResults(sid, pagesRead);
-    records.push(...fresh);
-    const newPage = page > pagesRead;
-    pagesRead = Math.max(pagesRead, page);
+  for await (const poll of resultPages(client, sid)) {
+    records.push(...poll.records);
+    pagesRead = poll.page;
     const line = bar(countStates(await client.jobs(sid)), ids.length);
     if (line !== lastLine) {
       process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);
       lastLine = line;
     }
-    if (!newPage) await sleep(500);
+    if (records.length >= ids.length) break;
+    if (Date.now() > deadline) throw new Error(`timed out with ${records.length}/${ids.length} results read`);
   }
   if (process.stdout.isTTY) process.stdout.write("\n");
   return { ids, records, pages: pagesRead };

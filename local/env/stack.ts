@@ -13,9 +13,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SQSEvent } from "aws-lambda";
+import { type LocalStack, localStackFile } from "../../cli/local-stack.ts";
 import { type Gateway, startGateway } from "../runtime/gateway.ts";
 import { type SqsTrigger, startSqsTrigger } from "../runtime/sqs-trigger.ts";
 import { type MotoServer, startMoto } from "./moto.ts";
@@ -23,7 +24,7 @@ import { assertPortFree } from "./ports.ts";
 import { applyStack, type StackOutputs } from "./terraform.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const STACK_FILE = join(ROOT, ".local/stack.json");
+const STACK_FILE = localStackFile();
 
 export interface StackOptions {
   apiPort?: number;
@@ -187,11 +188,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stop,
     };
     if (options.writeStackFile) {
-      mkdirSync(join(ROOT, ".local"), { recursive: true });
-      writeFileSync(
-        STACK_FILE,
-        `${JSON.stringify({ apiUrl: gateway.url, user, password, awsEndpoint: moto.endpoint, environment: env }, null, 2)}\n`,
-      );
+      mkdirSync(dirname(STACK_FILE), { recursive: true });
+      const written: LocalStack = {
+        apiUrl: gateway.url,
+        user,
+        password,
+        awsEndpoint: moto.endpoint,
+        environment: env,
+      };
+      writeFileSync(STACK_FILE, `${JSON.stringify(written, null, 2)}\n`);
       chmodSync(STACK_FILE, 0o600);
       cleanups.push(() => rmSync(STACK_FILE, { force: true }));
     }

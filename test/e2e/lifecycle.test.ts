@@ -6,6 +6,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import test from "ava";
+import type { JobRecord as Job, JobRequest } from "../../client/api-client.ts";
+import { readReadyPages } from "../../client/result-pages.ts";
 import { sqsClient } from "../../core/aws/clients.ts";
 import {
   newUser,
@@ -17,7 +19,6 @@ import {
 } from "../helpers/stack.ts";
 import { startWorker, type TestWorker } from "../helpers/workers.ts";
 
-const GEN = "00000000-0000-0000-0000-000000000000";
 const workers: TestWorker[] = [];
 const worker = (settings: Record<string, string> = {}) => {
   const started = startWorker(settings);
@@ -33,28 +34,15 @@ test.afterEach.always(async () => {
 });
 test.after.always(stopAll);
 
-interface Job {
-  Id: string;
-  State: string;
-  Output: Record<string, unknown> | null;
-  Message: string | null;
-  ErrorClass?: string;
-}
-
 async function session(user: TestUser, application = "fake") {
   const sim = uniqueName("sim");
-  await user.call("PUT", `/simulation/${sim}`, { body: { Application: application } });
-  const sid = (await (await user.call("POST", "/session")).json()) as string;
-  return { sim, sid };
+  await user.client.putSimulation(sim, application);
+  return { sim, sid: await user.client.createSession() };
 }
 
-async function append(user: TestUser, sid: string, jobs: unknown[]): Promise<string[]> {
-  return (await (await user.call("POST", `/session/${sid}`, { body: jobs })).json()) as string[];
-}
-
-async function jobs(user: TestUser, sid: string): Promise<Job[]> {
-  return (await (await user.call("GET", `/session/${sid}`)).json()) as Job[];
-}
+const append = (user: TestUser, sid: string, jobs: JobRequest[]) => user.client.append(sid, jobs);
+const jobs = (user: TestUser, sid: string) => user.client.jobs(sid);
+const readAllPages = (user: TestUser, sid: string) => readReadyPages(user.client, sid);
 
 /** Polls until every job satisfies `done` (bounded, so a broken system fails instead of hanging). */
 async function until(user: TestUser, sid: string, done: (job: Job) => boolean, what: string): Promise<Job[]> {
@@ -65,19 +53,6 @@ async function until(user: TestUser, sid: string, done: (job: Job) => boolean, w
     if (Date.now() > deadline)
       throw new Error(`jobs never became ${what}: ${JSON.stringify(current.map((j) => j.State))}`);
     await sleep(250);
-  }
-}
-
-async function readAllPages(user: TestUser, sid: string): Promise<Job[]> {
-  const records: Job[] = [];
-  let read = 0;
-  for (;;) {
-    const page = Number(await (await user.call("POST", `/session/${sid}/result/${GEN}`)).text());
-    if (page <= read) return records;
-    records.push(
-      ...((await (await user.call("GET", `/session/${sid}/result/${GEN}/${page}`)).json()) as Job[]),
-    );
-    read = page;
   }
 }
 
@@ -92,7 +67,7 @@ test.serial("jobs run through a worker to success, each paged exactly once, in f
     sid,
     Array.from({ length: 12 }, (_, i) => ({ Simulation: sim, Input: { i, fail: i === 5 } })),
   );
-  await user.call("POST", `/session/${sid}/start`);
+  await user.client.start(sid);
   const finished = await until(user, sid, terminal, "terminal");
   t.is(finished.filter((job) => job.State === "success").length, 11);
   const failed = finished.find((job) => job.State === "error");
@@ -114,7 +89,7 @@ test.serial("the sample CSTR model computes real outputs through the command eng
     { Simulation: sim, Input: { T: 400 } },
     { Simulation: sim, Input: { T: "hot" } },
   ]);
-  await user.call("POST", `/session/${sid}/start`);
+  await user.client.start(sid);
   const [cool, hot, bad] = await until(user, sid, terminal, "terminal");
   const conversion = (job: Job | undefined) =>
     (job?.Output?.output as { X: number } | undefined)?.X ?? Number.NaN;
@@ -130,9 +105,9 @@ test.serial("kill stops a running engine within a heartbeat and ends the job ter
   const user = await newUser();
   const { sim, sid } = await session(user);
   const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 600_000 } }]);
-  await user.call("POST", `/session/${sid}/start`);
+  await user.client.start(sid);
   await until(user, sid, (job) => job.State === "running", "running");
-  await user.call("POST", `/session/${sid}/kill`);
+  await user.client.kill(sid);
   // The 10-minute engine run is aborted: the worker logs the kill long before it could finish.
   const killed = await w.waitFor((line) => line.message === "job killed" && line.job === id, 30_000);
   t.is(killed.job, id);
@@ -151,7 +126,7 @@ test.serial(
     const user = await newUser();
     const { sim, sid } = await session(user);
     const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 2000 } }]);
-    await user.call("POST", `/session/${sid}/start`);
+    await user.client.start(sid);
     await until(user, sid, (job) => job.State === "running", "running");
     await first.stop("SIGKILL");
     const second = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
@@ -173,7 +148,7 @@ test.serial("SIGTERM releases the jobs in hand to another worker, which finishes
     { Simulation: sim, Input: { delayMs: 4000 } },
     { Simulation: sim, Input: { delayMs: 4000 } },
   ]);
-  await user.call("POST", `/session/${sid}/start`);
+  await user.client.start(sid);
   await Promise.all(
     ids.map((id) => first.waitFor((line) => line.message === "job running" && line.job === id, 30_000)),
   );
@@ -201,7 +176,7 @@ test.serial("an output over 256 KB goes through S3 and comes back intact in its 
   const { sim, sid } = await session(user);
   const big = "x".repeat(270_000);
   await append(user, sid, [{ Simulation: sim, Input: { big, tiny: -2.75e-145 } }]);
-  await user.call("POST", `/session/${sid}/start`);
+  await user.client.start(sid);
   await until(user, sid, terminal, "terminal");
   const [record] = await readAllPages(user, sid);
   t.is(record?.State, "success");
@@ -215,8 +190,8 @@ test.serial("stop pauses jobs not yet set up, and start resumes them", async (t)
   const user = await newUser();
   const { sim, sid } = await session(user);
   await append(user, sid, [{ Simulation: sim }, { Simulation: sim }]);
-  await user.call("POST", `/session/${sid}/start`);
-  await user.call("POST", `/session/${sid}/stop`);
+  await user.client.start(sid);
+  await user.client.stop(sid);
   t.deepEqual(
     (await jobs(user, sid)).map((job) => job.State),
     ["pause", "pause"],
@@ -231,7 +206,7 @@ test.serial("stop pauses jobs not yet set up, and start resumes them", async (t)
     (await jobs(user, sid)).map((job) => job.State),
     ["pause", "pause"],
   );
-  await user.call("POST", `/session/${sid}/start`);
+  await user.client.start(sid);
   const finished = await until(user, sid, terminal, "terminal");
   t.deepEqual(
     finished.map((job) => job.State),
@@ -243,7 +218,7 @@ test.serial("a job whose deliveries all fail reaches the DLQ and ends error (wor
   const user = await newUser();
   const { sim, sid } = await session(user);
   const [id] = await append(user, sid, [{ Simulation: sim }]);
-  await user.call("POST", `/session/${sid}/start`);
+  await user.client.start(sid);
   // Play three workers that each took the job and died: receive it, never delete it.
   const queueUrl = stack.outputs.job_queue_urls.linux!;
   let receives = 0;

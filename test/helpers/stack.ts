@@ -7,6 +7,7 @@ import "../../local/env/local-defaults.ts";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { SQSEvent } from "aws-lambda";
+import { FoqusClient } from "../../client/api-client.ts";
 import { applyEnvironment, localEnvironment } from "../../local/env/stack.ts";
 import type { StackOutputs } from "../../local/env/terraform.ts";
 import { type Gateway, startGateway } from "../../local/runtime/gateway.ts";
@@ -69,12 +70,10 @@ export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().
 export interface TestUser {
   username: string;
   password: string;
-  /** fetch against the local API with this user's Basic credentials. */
-  call(
-    method: string,
-    path: string,
-    init?: { body?: unknown; headers?: Record<string, string>; raw?: string | Uint8Array },
-  ): Promise<Response>;
+  /** The API client, as this user. */
+  client: FoqusClient;
+  /** The raw request against the local API with this user's Basic credentials (client.send). */
+  call: FoqusClient["send"];
 }
 
 export async function newUser(
@@ -90,23 +89,6 @@ export async function newUser(
     roles: options.admin ? ["admin"] : [],
   });
   const { url } = await api();
-  const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
-  return {
-    username,
-    password,
-    call(method, path, init = {}) {
-      const headers: Record<string, string> = { authorization, ...init.headers };
-      let body: string | Uint8Array | undefined = init.raw;
-      if (init.body !== undefined) {
-        body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
-        headers["content-type"] ??= "application/json";
-      }
-      return fetch(`${url}${path}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        redirect: "manual",
-      });
-    },
-  };
+  const client = new FoqusClient(url, username, password);
+  return { username, password, client, call: client.send.bind(client) };
 }
