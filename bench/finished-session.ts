@@ -9,6 +9,7 @@ import { config } from "../core/config.ts";
 import type { JobItem } from "../core/jobs/job.ts";
 import { COUNTER_KEY, seqKey } from "../core/results/result-keys.ts";
 import { createSession } from "../core/sessions/session-store.ts";
+import { makeJobItem } from "../test/helpers/factories.ts";
 
 export async function writeFinishedSession(username: string, jobs: number): Promise<string> {
   const session = await createSession(username);
@@ -18,27 +19,24 @@ export async function writeFinishedSession(username: string, jobs: number): Prom
   const entries: Record<string, unknown>[] = [];
   for (let seq = 1; seq <= jobs; seq++) {
     const jobId = randomUUID();
-    items.push({
-      SessionId: sid,
-      JobId: jobId,
-      Username: username,
-      Simulation: "bench",
-      Application: "fake",
-      InputJson: JSON.stringify({ x: seq }),
-      Initialize: false,
-      Reset: false,
-      State: "success",
-      Create: now,
-      Ordinal: `${now}#${String(seq).padStart(6, "0")}`,
-      Submit: now,
-      Setup: now,
-      Running: now,
-      Finished: now,
-      ConsumerId: "bench",
-      OutputJson: JSON.stringify({ input: { x: seq }, output: { y: seq * 2 }, graphError: 0 }),
-      Seq: seq,
-      Fingerprint: "bench",
-    });
+    items.push(
+      makeJobItem({
+        SessionId: sid,
+        JobId: jobId,
+        Username: username,
+        Simulation: "bench",
+        Application: "fake",
+        InputJson: JSON.stringify({ x: seq }),
+        Reset: false,
+        State: "success",
+        Create: now,
+        Ordinal: `${now}#${String(seq).padStart(6, "0")}`,
+        ConsumerId: "bench",
+        OutputJson: JSON.stringify({ input: { x: seq }, output: { y: seq * 2 }, graphError: 0 }),
+        Seq: seq,
+        Fingerprint: "bench",
+      }),
+    );
     entries.push({ SessionId: sid, Key: seqKey(seq), JobId: jobId });
   }
   await batchWrite(

@@ -75,6 +75,26 @@ export const config = {
       );
     }
   },
+  /**
+   * ARNs of the pools' job dead-letter queues: a job.submit that arrives from one of them is a
+   * job whose workers kept dying (JSON array; Terraform sets it from the messaging module).
+   */
+  get jobDeadLetterQueueArns(): string[] {
+    const raw = optional("JOB_DEAD_LETTER_QUEUE_ARNS");
+    if (raw === undefined) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || !parsed.every((arn) => typeof arn === "string")) {
+      throw new ConfigError(
+        `Environment variable JOB_DEAD_LETTER_QUEUE_ARNS must be a JSON array of queue ARNs, got "${raw}".`,
+      );
+    }
+    return parsed;
+  },
   /** How long the authorizer trusts a verified credential, in seconds. */
   get credentialCacheSeconds(): number {
     return integer("CREDENTIAL_CACHE_SECONDS", 300);

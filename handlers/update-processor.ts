@@ -13,35 +13,19 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { ErrorClasses, EventTypes, type FoqusEvent } from "../core/events/events.ts";
+import type { FoqusEvent } from "../core/events/events.ts";
 import { parseEvent } from "../core/events/parse-event.ts";
 import { ApplyOutcomes, applyEvent } from "../core/jobs/apply-event.ts";
 import { supersededEvents } from "../core/jobs/supersede.ts";
+import { eventFromQueue } from "../core/jobs/worker-lost.ts";
 import { logger, metrics } from "../core/observability.ts";
-
-/** A message from a job dead-letter queue: the job's deliveries all failed. */
-export function isFromJobDeadLetterQueue(record: SQSRecord): boolean {
-  return /-jobs-[^:]+-dlq$/.test(record.eventSourceARN);
-}
-
-function workerLost(event: FoqusEvent, receives: string): FoqusEvent {
-  return {
-    ...event,
-    id: `${event.id}:worker-lost`,
-    event: EventTypes.jobError,
-    time: new Date().toISOString(),
-    errorClass: ErrorClasses.workerLost,
-    message: `The job was delivered ${receives} times and no worker finished it (workers crashed or timed out); it was moved to the dead-letter queue. Append it again to retry.`,
-  };
-}
 
 /** The event a record carries, as the processor applies it. Throws for a malformed body. */
 function eventOf(record: SQSRecord): FoqusEvent {
-  const event = parseEvent(record.body);
-  if (isFromJobDeadLetterQueue(record) && event.event === EventTypes.jobSubmit) {
-    return workerLost(event, record.attributes.ApproximateReceiveCount);
-  }
-  return event;
+  return eventFromQueue(parseEvent(record.body), {
+    queueArn: record.eventSourceARN,
+    receiveCount: record.attributes.ApproximateReceiveCount,
+  });
 }
 
 function tryEventOf(record: SQSRecord): FoqusEvent | undefined {

@@ -7,6 +7,7 @@
 
 locals {
   routes         = jsondecode(file("${path.root}/../handlers/routes.json")).routes
+  cors           = jsondecode(file("${path.root}/../handlers/cors.json"))
   http_functions = toset(values(local.routes))
   # The $default route's function re-dispatches to every HTTP handler (handlers/http/fallback.ts).
   catch_all_functions = toset([for key, name in local.routes : name if key == "$default"])
@@ -80,6 +81,7 @@ locals {
       RESULTS_BUCKET               = module.buckets.bucket_names["results"]
       UPDATE_TOPIC_ARN             = module.messaging.topic_arn
       WORKER_POOLS                 = jsonencode(local.worker_pool_applications)
+      JOB_DEAD_LETTER_QUEUE_ARNS   = jsonencode(values(module.messaging.job_dead_letter_queue_arns))
       POWERTOOLS_SERVICE_NAME      = "foqus-cloud"
       POWERTOOLS_METRICS_NAMESPACE = "FoqusCloud"
       LOG_LEVEL                    = "INFO"
@@ -130,6 +132,8 @@ module "http_api" {
 
   authorizer_result_ttl_seconds = var.authorizer_result_ttl_seconds
   cors_allow_origins            = var.cors_allow_origins
+  cors_allow_methods            = local.cors.allowMethods
+  cors_allow_headers            = local.cors.allowHeaders
   throttling_burst_limit        = var.throttling_burst_limit
   throttling_rate_limit         = var.throttling_rate_limit
   log_retention_days            = var.log_retention_days

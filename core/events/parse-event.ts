@@ -1,7 +1,7 @@
 /** @module events/parse-event — validating an event from a queue message body. */
 import * as z from "zod";
 import { validate } from "../validation.ts";
-import { EventTypes, type FoqusEvent } from "./events.ts";
+import { type ErrorClass, ErrorClasses, EventTypes, type FoqusEvent } from "./events.ts";
 
 const EventSchema = z.object({
   id: z.string().min(1),
@@ -18,7 +18,7 @@ const EventSchema = z.object({
   outputJson: z.string().optional(),
   outputKey: z.string().optional(),
   message: z.string().optional(),
-  errorClass: z.enum(["model", "license", "staging", "timeout", "worker-lost", "invalid-input"]).optional(),
+  errorClass: z.enum(Object.values(ErrorClasses) as [ErrorClass, ...ErrorClass[]]).optional(),
 });
 
 /** The event in a message body; throws (so the message is retried, then dead-lettered) if invalid. */

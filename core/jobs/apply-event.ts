@@ -1,30 +1,26 @@
 /**
  * @module jobs/apply-event
- * Applies one event to the store: the update processor's whole job. Every write is conditional
- * on the job's current state, so a duplicate, late or reordered event changes nothing:
+ * Applies one event to the store: the update processor's whole job. It decides what an event
+ * means and leaves every write to jobs/job-store.ts, whose conditions make a duplicate, late or
+ * reordered event change nothing:
  *
- * - `job.setup`, `job.running`: one UpdateItem that moves the job forward only from a state of
- *   lower rank (statesBefore), stamping the state's timestamp and the consumer.
- * - `job.success`, `job.error`, `job.terminate`: one transaction that (1) writes the terminal
- *   state, its output and the job's finish number, only if the job is not yet terminal, (2)
- *   advances the session's finish counter from n-1 to n, and (3) records that number n belongs
- *   to this job. All or nothing: a processor that crashes and gets the event again either finds
- *   the job already terminal (nothing to do) or starts over, so each terminal job gets exactly
- *   one number and no number is ever skipped. The terminal state and the output are one write:
- *   no reader sees a finished job without its output.
+ * - `job.setup`, `job.running`: advanceJob, stamping the state's timestamp and the consumer.
+ * - `job.success`, `job.error`, `job.terminate`: finishJob with the next finish number of the
+ *   session, the output (large ones moved to S3 first) and the message. A "contended" answer
+ *   means another job of the session took that number: read the counter again and retry. A
+ *   processor that crashes and gets the event again either finds the job already terminal
+ *   ("stale", nothing to do) or starts over, so each terminal job gets exactly one number and no
+ *   number is ever skipped.
  * - `job.submit` was already written by the start call that claimed the job; `session.*` and
  *   `consumer.*` events are for observers. All three are acknowledged without a write.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { documentDbClient } from "../aws/clients.ts";
 import { backoff } from "../aws/retry.ts";
-import { config } from "../config.ts";
 import { EVENT_TARGET_STATE, type FoqusEvent } from "../events/events.ts";
 import { MAX_INLINE_OUTPUT_BYTES } from "../limits.ts";
 import { outputKey, putOutput } from "../results/output-store.ts";
-import { COUNTER_KEY, seqKey } from "../results/result-keys.ts";
-import { isTerminal, type JobState, statesBefore } from "./states.ts";
+import { readFinishCounter } from "../results/result-store.ts";
+import { advanceJob, finishJob, type JobFields, type MissingFields } from "./job-store.ts";
+import { isTerminal, type JobState } from "./states.ts";
 
 export const ApplyOutcomes = {
   applied: "applied",
@@ -40,15 +36,6 @@ export type ApplyOutcome = (typeof ApplyOutcomes)[keyof typeof ApplyOutcomes];
 const STAMP_FIELD: Partial<Record<JobState, string>> = { setup: "Setup", running: "Running" };
 const MAX_COUNTER_ATTEMPTS = 25;
 
-function stateCondition(to: JobState): { expression: string; values: Record<string, string> } {
-  const from = statesBefore(to);
-  const values: Record<string, string> = {};
-  from.forEach((state, i) => {
-    values[`:from${i}`] = state;
-  });
-  return { expression: `#state IN (${Object.keys(values).join(", ")})`, values };
-}
-
 export async function applyEvent(event: FoqusEvent): Promise<ApplyOutcome> {
   const to = EVENT_TARGET_STATE[event.event];
   if (!to || to === "submit" || !event.job) return ApplyOutcomes.ignored;
@@ -56,35 +43,17 @@ export async function applyEvent(event: FoqusEvent): Promise<ApplyOutcome> {
 }
 
 async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutcome> {
-  const condition = stateCondition(to);
   const stamp = STAMP_FIELD[to] ?? "Updated";
-  const earlier = earlierStamps(event);
-  try {
-    await documentDbClient().send(
-      new UpdateCommand({
-        TableName: config.jobsTable,
-        Key: { SessionId: event.session, JobId: event.job },
-        UpdateExpression: [
-          "SET #state = :to, #stamp = :time",
-          ...(event.consumer ? ["ConsumerId = :consumer"] : []),
-          ...earlier.sets,
-        ].join(", "),
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: { "#state": "State", "#stamp": stamp },
-        ExpressionAttributeValues: {
-          ...condition.values,
-          ":to": to,
-          ":time": event.time,
-          ...(event.consumer ? { ":consumer": event.consumer } : {}),
-          ...earlier.values,
-        },
-      }),
-    );
-    return ApplyOutcomes.applied;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return ApplyOutcomes.stale;
-    throw error;
-  }
+  const fields: JobFields = {
+    [stamp]: event.time,
+    ...(event.consumer ? { ConsumerId: event.consumer } : {}),
+  };
+  const outcome = await advanceJob(keyOf(event), to, fields, earlierStamps(event, fields));
+  return outcome === "applied" ? ApplyOutcomes.applied : ApplyOutcomes.stale;
+}
+
+function keyOf(event: FoqusEvent): { sessionId: string; jobId: string } {
+  return { sessionId: event.session, jobId: event.job ?? "" };
 }
 
 /**
@@ -92,18 +61,11 @@ async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutc
  * processor may apply a job's last event without the earlier ones (they came in the same batch,
  * or late) and the record still has every timestamp.
  */
-function earlierStamps(event: FoqusEvent): { sets: string[]; values: Record<string, string> } {
-  const sets: string[] = [];
-  const values: Record<string, string> = {};
-  if (event.setupTime) {
-    sets.push("Setup = if_not_exists(Setup, :setupTime)");
-    values[":setupTime"] = event.setupTime;
-  }
-  if (event.runningTime && event.event !== "job.running") {
-    sets.push("Running = if_not_exists(Running, :runningTime)");
-    values[":runningTime"] = event.runningTime;
-  }
-  return { sets, values };
+function earlierStamps(event: FoqusEvent, fields: JobFields): MissingFields {
+  const missing: MissingFields = {};
+  if (event.setupTime && !("Setup" in fields)) missing.Setup = event.setupTime;
+  if (event.runningTime && !("Running" in fields)) missing.Running = event.runningTime;
+  return missing;
 }
 
 /**
@@ -120,17 +82,6 @@ function rememberCounter(sessionId: string, value: number): void {
     knownCounters.delete(knownCounters.keys().next().value as string);
 }
 
-async function readCounter(sessionId: string): Promise<number> {
-  const { Item } = await documentDbClient().send(
-    new GetCommand({
-      TableName: config.resultsTable,
-      Key: { SessionId: sessionId, Key: COUNTER_KEY },
-      ConsistentRead: true,
-    }),
-  );
-  return (Item?.Last as number | undefined) ?? 0;
-}
-
 /** Output fields for the job item: inline JSON, or a key in the results bucket. */
 async function outputFields(event: FoqusEvent): Promise<Record<string, string>> {
   if (event.outputKey) return { OutputKey: event.outputKey };
@@ -142,81 +93,27 @@ async function outputFields(event: FoqusEvent): Promise<Record<string, string>> 
 }
 
 async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutcome> {
-  const condition = stateCondition(to);
-  const fields: Record<string, unknown> = {
+  const fields: JobFields = {
+    Finished: event.time,
     ...(await outputFields(event)),
     ...(event.message !== undefined ? { Message: event.message } : {}),
     ...(event.errorClass ? { ErrorClass: event.errorClass } : {}),
     ...(event.consumer ? { ConsumerId: event.consumer } : {}),
   };
-  const earlier = earlierStamps(event);
-  const names: Record<string, string> = { "#state": "State" };
-  const values: Record<string, unknown> = {
-    ...condition.values,
-    ":to": to,
-    ":time": event.time,
-    ...earlier.values,
-  };
-  const sets = ["#state = :to", "Finished = :time", "Seq = :seq", ...earlier.sets];
-  Object.entries(fields).forEach(([field, value], i) => {
-    names[`#f${i}`] = field;
-    values[`:f${i}`] = value;
-    sets.push(`#f${i} = :f${i}`);
-  });
-
+  const missing = earlierStamps(event, fields);
   let known = knownCounters.get(event.session);
   for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
     if (attempt > 1) await backoff(attempt);
-    const previous = known ?? (await readCounter(event.session));
+    const seq = (known ?? (await readFinishCounter(event.session))) + 1;
     known = undefined;
-    const seq = previous + 1;
-    try {
-      await documentDbClient().send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: config.jobsTable,
-                Key: { SessionId: event.session, JobId: event.job },
-                UpdateExpression: `SET ${sets.join(", ")}`,
-                ConditionExpression: condition.expression,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: { ...values, ":seq": seq },
-              },
-            },
-            {
-              Update: {
-                TableName: config.resultsTable,
-                Key: { SessionId: event.session, Key: COUNTER_KEY },
-                UpdateExpression: "SET #last = :seq",
-                ConditionExpression: previous === 0 ? "attribute_not_exists(#last)" : "#last = :previous",
-                ExpressionAttributeNames: { "#last": "Last" },
-                ExpressionAttributeValues: {
-                  ":seq": seq,
-                  ...(previous === 0 ? {} : { ":previous": previous }),
-                },
-              },
-            },
-            {
-              Put: {
-                TableName: config.resultsTable,
-                Item: { SessionId: event.session, Key: seqKey(seq), JobId: event.job },
-                ConditionExpression: "attribute_not_exists(#key)",
-                ExpressionAttributeNames: { "#key": "Key" },
-              },
-            },
-          ],
-        }),
-      );
+    const outcome = await finishJob(keyOf(event), to, seq, fields, missing);
+    if (outcome === "applied") {
       rememberCounter(event.session, seq);
       return ApplyOutcomes.applied;
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const [jobReason] = error.CancellationReasons ?? [];
-      // The job was already terminal (or is gone): a duplicate or late event.
-      if (jobReason?.Code === "ConditionalCheckFailed") return ApplyOutcomes.stale;
-      // Otherwise another terminal event of this session took number n first: read again.
     }
+    // "stale": the job was already terminal (or is gone), a duplicate or late event.
+    if (outcome === "stale") return ApplyOutcomes.stale;
+    // "contended": another terminal event of this session took number seq first; read again.
   }
   throw new Error(
     `Could not number terminal job ${event.job} of session ${event.session}: counter contended`,

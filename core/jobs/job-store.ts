@@ -1,14 +1,55 @@
 /**
  * @module jobs/job-store
  * The jobs table: (SessionId, JobId), with the local secondary index ByState (SessionId, State)
- * so start, stop and kill read exactly the jobs they change, with consistent reads.
+ * so start, stop and kill read exactly the jobs they change, with consistent reads. Every write
+ * of job state is here. Each one, its condition, what it answers when the condition fails, and
+ * the race the condition guards:
+ *
+ * - putJobs: unconditional (an append writes fresh ids; a retry rewrites the same ones).
+ * - moveJob (start: create/pause → submit; stop: submit → pause): `stateIs(from)`; false when it
+ *   fails. Two starts, or a start and a stop, at once: only the caller whose write won publishes.
+ * - advanceJob (the processor: setup, running): `stateAllows(to)`, a lower-rank, non-terminal
+ *   state; "stale" when it fails. Duplicate, late and reordered events change nothing.
+ * - finishJob (the processor: success, error, terminate): one transaction of `stateAllows(to)`
+ *   on the job with the result store's `counterAt(seq - 1)` and `seqFree(seq)`; "stale" when the
+ *   job was already terminal, "contended" when another job of the session took `seq` first. The
+ *   first terminal state wins, each terminal job gets exactly one finish number, and the state
+ *   and the output are one write: no reader sees a finished job without its output.
+ * - deleteSessionJobs: unconditional (the session is being deleted).
  */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
 import { batchGet, batchWrite, queryAll } from "../aws/dynamo-batch.ts";
 import { config } from "../config.ts";
+import { counterAdvanceItem, finishEntryItem } from "../results/result-store.ts";
 import type { JobItem } from "./job.ts";
-import type { JobState } from "./states.ts";
+import { type JobState, statesBefore } from "./states.ts";
+
+/** A condition expression with the names and values it uses. */
+interface Condition {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
+
+/** Condition: the job is in exactly `state`. */
+function stateIs(state: JobState): Condition {
+  return { expression: "#state = :from", names: { "#state": "State" }, values: { ":from": state } };
+}
+
+/** Condition: the job is in a state from which it may move to `to` (a lower rank, never terminal). */
+function stateAllows(to: JobState): Condition {
+  const values: Record<string, string> = {};
+  statesBefore(to).forEach((state, i) => {
+    values[`:from${i}`] = state;
+  });
+  return {
+    expression: `#state IN (${Object.keys(values).join(", ")})`,
+    names: { "#state": "State" },
+    values,
+  };
+}
 
 export const BY_STATE_INDEX = "ByState";
 
@@ -100,4 +141,132 @@ export async function deleteSessionJobs(sessionId: string): Promise<JobItem[]> {
     jobs.map((job) => ({ DeleteRequest: { Key: { SessionId: job.SessionId, JobId: job.JobId } } })),
   );
   return jobs;
+}
+
+/**
+ * Moves one job from `from` to `to` (the API's transitions: create/pause → submit, submit →
+ * pause), stamping Submit when given. False when the job was not in `from`.
+ */
+export async function moveJob(
+  sessionId: string,
+  jobId: string,
+  from: JobState,
+  to: JobState,
+  stamp?: { field: "Submit"; value: string },
+): Promise<boolean> {
+  const condition = stateIs(from);
+  try {
+    await documentDbClient().send(
+      new UpdateCommand({
+        TableName: config.jobsTable,
+        Key: { SessionId: sessionId, JobId: jobId },
+        UpdateExpression: stamp ? "SET #state = :to, #stamp = :now" : "SET #state = :to",
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: { ...condition.names, ...(stamp ? { "#stamp": stamp.field } : {}) },
+        ExpressionAttributeValues: {
+          ...condition.values,
+          ":to": to,
+          ...(stamp ? { ":now": stamp.value } : {}),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** What a worker-driven write sets besides the state: attribute → value. */
+export type JobFields = Record<string, unknown>;
+/** Attributes written only where still missing (timestamps a later event repeats). */
+export type MissingFields = Record<string, unknown>;
+
+function setClauses(fields: JobFields, missing: MissingFields, prefix: string) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  Object.entries(fields).forEach(([field, value], i) => {
+    names[`#${prefix}${i}`] = field;
+    values[`:${prefix}${i}`] = value;
+    sets.push(`#${prefix}${i} = :${prefix}${i}`);
+  });
+  Object.entries(missing).forEach(([field, value], i) => {
+    names[`#${prefix}m${i}`] = field;
+    values[`:${prefix}m${i}`] = value;
+    sets.push(`#${prefix}m${i} = if_not_exists(#${prefix}m${i}, :${prefix}m${i})`);
+  });
+  return { names, values, sets };
+}
+
+/**
+ * Moves a job forward to a progress state (setup, running) with `fields`, only from a state of
+ * lower rank. "stale" when the job had already moved past it (or is gone).
+ */
+export async function advanceJob(
+  key: { sessionId: string; jobId: string },
+  to: JobState,
+  fields: JobFields,
+  missing: MissingFields = {},
+): Promise<"applied" | "stale"> {
+  const condition = stateAllows(to);
+  const set = setClauses(fields, missing, "f");
+  try {
+    await documentDbClient().send(
+      new UpdateCommand({
+        TableName: config.jobsTable,
+        Key: { SessionId: key.sessionId, JobId: key.jobId },
+        UpdateExpression: `SET #state = :to, ${set.sets.join(", ")}`,
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: { ...condition.names, ...set.names },
+        ExpressionAttributeValues: { ...condition.values, ...set.values, ":to": to },
+      }),
+    );
+    return "applied";
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return "stale";
+    throw error;
+  }
+}
+
+/**
+ * Ends a job in terminal state `to` with `fields` (output, message…) and finish number `seq`, in
+ * one transaction that also advances the session's finish counter from `seq - 1` and records
+ * that `seq` belongs to this job. "stale" when the job was already terminal (or is gone);
+ * "contended" when another terminal job of the session took `seq` first (read the counter again).
+ */
+export async function finishJob(
+  key: { sessionId: string; jobId: string },
+  to: JobState,
+  seq: number,
+  fields: JobFields,
+  missing: MissingFields = {},
+): Promise<"applied" | "stale" | "contended"> {
+  const condition = stateAllows(to);
+  const set = setClauses({ ...fields, Seq: seq }, missing, "f");
+  try {
+    await documentDbClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: config.jobsTable,
+              Key: { SessionId: key.sessionId, JobId: key.jobId },
+              UpdateExpression: `SET #state = :to, ${set.sets.join(", ")}`,
+              ConditionExpression: condition.expression,
+              ExpressionAttributeNames: { ...condition.names, ...set.names },
+              ExpressionAttributeValues: { ...condition.values, ...set.values, ":to": to },
+            },
+          },
+          counterAdvanceItem(key.sessionId, seq - 1, seq),
+          finishEntryItem(key.sessionId, seq, key.jobId),
+        ],
+      }),
+    );
+    return "applied";
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const [jobReason] = error.CancellationReasons ?? [];
+    return jobReason?.Code === "ConditionalCheckFailed" ? "stale" : "contended";
+  }
 }

@@ -46,10 +46,6 @@ export const TERMINAL_STATES: readonly JobState[] = ["success", "error", "termin
 /** States a kill moves to `terminate`. */
 export const KILLABLE_STATES: readonly JobState[] = ["create", "pause", "submit", "setup", "running"];
 
-export function isJobState(value: unknown): value is JobState {
-  return typeof value === "string" && value in JOB_STATE_RANK;
-}
-
 export function isTerminal(state: JobState): boolean {
   return TERMINAL_STATES.includes(state);
 }

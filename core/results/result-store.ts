@@ -1,18 +1,28 @@
 /**
  * @module results/result-store
  * Result pages: every job that reaches a terminal state gets the next number of its session's
- * finish sequence (see jobs/apply-event.ts); a page is a closed range of those numbers.
+ * finish sequence (jobs/job-store.ts finishJob); a page is a closed range of those numbers.
  *
- * Closing page n+1 reads the counter and the page sequence's cursor (one BatchGet) and then, in
- * one transaction, advances the cursor (conditional on it still being at page n) and writes the
- * page's range. Two concurrent closes cannot both advance the cursor from n, so pages never
- * overlap and never skip.
+ * Every write of result state is here. Each one, its condition, what it answers when the
+ * condition fails, and the race the condition guards:
  *
- * The answer is always the newest page's number (0 before the first page), and no new page is
- * closed while the newest one has never been read. FOQUS reads only the page number it was just
- * given: if a close's response is lost, the client's retry must get that same page again, not a
- * newer one, or the page is skipped for good (see docs/turbine-client.md). Reading a page is one Query over its range plus a BatchGet of its
- * jobs: the cost depends on the page, never on the session's size.
+ * - counterAdvanceItem (inside finishJob's transaction): `counterAt(previous)`; the transaction
+ *   is cancelled ("contended"). Two jobs of a session finishing at once cannot take one number.
+ * - finishEntryItem (inside finishJob's transaction): `seqFree(seq)`; cancelled likewise. A
+ *   number is given to one job only, even if the counter were ever rewound.
+ * - closeResultPage: one transaction of `cursorAt(pages)` on the generator's cursor and
+ *   `pageNew` on the page; re-reads and retries when cancelled. Two concurrent closes cannot
+ *   both advance the cursor from n, so pages never overlap and never skip.
+ * - markPageRead: `cursorExists` and `readBefore(page)`; ignored when it fails (already read).
+ *   Lets the next close open a new page only once this one was read.
+ * - deleteSessionResults: unconditional (the session is being deleted).
+ *
+ * The answer to a close is always the newest page's number (0 before the first page), and no
+ * new page is closed while the newest one has never been read. FOQUS reads only the page number
+ * it was just given: if a close's response is lost, the client's retry must get that same page
+ * again, not a newer one, or the page is skipped for good (see docs/turbine-client.md). Reading a
+ * page is one Query over its range plus a BatchGet of its jobs: the cost depends on the page,
+ * never on the session's size.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -35,6 +45,44 @@ export function assertValidGenerator(gen: string): void {
       "gen",
     );
   }
+}
+
+/** The session's finish counter: how many of its jobs have a finish number. */
+export async function readFinishCounter(sessionId: string): Promise<number> {
+  const { Item } = await documentDbClient().send(
+    new GetCommand({
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: COUNTER_KEY },
+      ConsistentRead: true,
+    }),
+  );
+  return (Item?.Last as number | undefined) ?? 0;
+}
+
+/** Transaction item: the finish counter moves from `previous` to `next` (condition counterAt). */
+export function counterAdvanceItem(sessionId: string, previous: number, next: number) {
+  return {
+    Update: {
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: COUNTER_KEY },
+      UpdateExpression: "SET #last = :next",
+      ConditionExpression: previous === 0 ? "attribute_not_exists(#last)" : "#last = :previous",
+      ExpressionAttributeNames: { "#last": "Last" },
+      ExpressionAttributeValues: { ":next": next, ...(previous === 0 ? {} : { ":previous": previous }) },
+    },
+  };
+}
+
+/** Transaction item: finish number `seq` belongs to `jobId` (condition seqFree). */
+export function finishEntryItem(sessionId: string, seq: number, jobId: string) {
+  return {
+    Put: {
+      TableName: config.resultsTable,
+      Item: { SessionId: sessionId, Key: seqKey(seq), JobId: jobId },
+      ConditionExpression: "attribute_not_exists(#key)",
+      ExpressionAttributeNames: { "#key": "Key" },
+    },
+  };
 }
 
 /**

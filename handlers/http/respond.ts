@@ -1,7 +1,7 @@
 /**
  * @module http/respond
  * The one place results and errors become HTTP responses. Every response carries the CORS
- * headers. Known errors answer their status with {"error","message"}; anything else is logged
+ * headers (handlers/cors.json, which Terraform reads too). Known errors answer their status with {"error","message"}; anything else is logged
  * with its stack and answered with a bare 500 that reveals nothing.
  */
 import { gzipSync } from "node:zlib";
@@ -19,11 +19,12 @@ import {
   ValidationError,
 } from "../../core/errors.ts";
 import { logger } from "../../core/observability.ts";
+import cors from "../cors.json" with { type: "json" };
 
 export const CORS_HEADERS: Record<string, string> = {
   "access-control-allow-origin": "*",
-  "access-control-allow-methods": "GET,POST,PUT,DELETE,OPTIONS",
-  "access-control-allow-headers": "authorization,content-type,idempotency-key,x-amz-date,x-api-key",
+  "access-control-allow-methods": cors.allowMethods.join(","),
+  "access-control-allow-headers": cors.allowHeaders.join(","),
 };
 
 /** What a route returns: JSON (the usual 200), a redirect, or raw bytes. */

@@ -1,18 +1,16 @@
 /** @module http/session — sessions and their jobs: create, list, append, start, stop, kill, delete. */
 import { ValidationError } from "../../core/errors.ts";
-import { appendJobs } from "../../core/jobs/append-jobs.ts";
-import { jobItemToRecord } from "../../core/jobs/job.ts";
-import { listSessionJobs } from "../../core/jobs/job-store.ts";
+import { appendJobsOnce } from "../../core/jobs/idempotent-append.ts";
 import {
   deleteSession,
   killSession,
   startSession,
   stopSession,
 } from "../../core/sessions/session-control.ts";
-import { createSession, getSession, listSessionIds } from "../../core/sessions/session-store.ts";
+import { listSessionJobRecords } from "../../core/sessions/session-listing.ts";
+import { createSession, listSessionIds } from "../../core/sessions/session-store.ts";
 import { parseJsonBody } from "../../core/validation.ts";
 import { createHttpHandler, type HttpRequest, type Routes } from "./http-handler.ts";
-import { appendWithIdempotencyKey } from "./idempotent-append.ts";
 import { json } from "./respond.ts";
 
 const APPEND_EXAMPLE = '[{"Simulation":"my-sim","Input":{"x":1}}]';
@@ -39,29 +37,18 @@ export const routes: Routes = {
 
   "GET /session": async ({ caller }) => json(await listSessionIds(caller.username)),
 
-  "GET /session/{sid}": async (request) => {
-    await getSession(request.caller.username, sessionId(request));
-    const jobs = await listSessionJobs(sessionId(request));
-    jobs.sort((a, b) => (a.Ordinal < b.Ordinal ? -1 : a.Ordinal > b.Ordinal ? 1 : 0));
-    // Outputs kept in S3 are left out here (null): result pages carry them in full.
-    return json(jobs.map((job) => jobItemToRecord(job)));
-  },
+  "GET /session/{sid}": async (request) =>
+    json(await listSessionJobRecords(request.caller.username, sessionId(request))),
 
   "POST /session/{sid}": async (request) => {
-    const body = parseJsonBody(request.text, APPEND_EXAMPLE);
-    const key = idempotencyKeyOf(request);
-    const ids = key
-      ? await appendWithIdempotencyKey(
-          {
-            username: request.caller.username,
-            sessionId: sessionId(request),
-            idempotencyKey: key,
-            jobs: body,
-          },
-          request.context,
-        )
-      : await appendJobs(request.caller.username, sessionId(request), body);
-    return json(ids);
+    const jobs = parseJsonBody(request.text, APPEND_EXAMPLE);
+    const call = {
+      username: request.caller.username,
+      sessionId: sessionId(request),
+      idempotencyKey: idempotencyKeyOf(request),
+      jobs,
+    };
+    return json(await appendJobsOnce(call, request.context));
   },
 
   "POST /session/{sid}/start": async (request) =>

@@ -5,24 +5,17 @@
  * PUT), answered with 302 so the client talks to S3 directly.
  */
 import * as z from "zod";
-import { resolveApplication } from "../../core/applications.ts";
-import { PayloadTooLargeError, ValidationError } from "../../core/errors.ts";
-import { MAX_DIRECT_INPUT_BYTES } from "../../core/limits.ts";
+import { ValidationError } from "../../core/errors.ts";
 import { assertValidInputPath, assertValidSimulationName } from "../../core/simulations/simulation.ts";
 import {
-  deleteInputFiles,
-  getInputFile,
-  presignInputUrl,
-  putInputFile,
-} from "../../core/simulations/simulation-files.ts";
-import {
-  addStagedInput,
-  deleteSimulationRecord,
-  getSimulation,
-  listSimulations,
-  putSimulation,
-  recordToSimulation,
-} from "../../core/simulations/simulation-store.ts";
+  deleteSimulation,
+  listUserSimulations,
+  presignInputFile,
+  readInputFile,
+  saveSimulation,
+  showSimulation,
+  uploadInputFile,
+} from "../../core/simulations/simulation-actions.ts";
 import { parseJsonBody, validate } from "../../core/validation.ts";
 import { createHttpHandler, type HttpRequest, type Routes } from "./http-handler.ts";
 import { bytes, json, redirect } from "./respond.ts";
@@ -63,11 +56,10 @@ function presignMethodOf(request: HttpRequest): "putObject" | "getObject" {
 }
 
 export const routes: Routes = {
-  "GET /simulation": async ({ caller }) =>
-    json((await listSimulations(caller.username)).map(recordToSimulation)),
+  "GET /simulation": async ({ caller }) => json(await listUserSimulations(caller.username)),
 
   "GET /simulation/{name}": async (request) =>
-    json(recordToSimulation(await getSimulation(request.caller.username, nameOf(request)))),
+    json(await showSimulation(request.caller.username, nameOf(request))),
 
   "PUT /simulation/{name}": async (request) => {
     const name = nameOf(request);
@@ -82,43 +74,26 @@ export const routes: Routes = {
         "Name",
       );
     }
-    const application = resolveApplication(body.Application, "Application");
-    return json(recordToSimulation(await putSimulation(request.caller.username, name, application)));
+    return json(await saveSimulation(request.caller.username, name, body.Application));
   },
 
-  "DELETE /simulation/{name}": async (request) => {
-    const name = nameOf(request);
-    const record = await getSimulation(request.caller.username, name);
-    await deleteInputFiles(request.caller.username, name);
-    await deleteSimulationRecord(request.caller.username, name);
-    return json(recordToSimulation(record));
-  },
+  "DELETE /simulation/{name}": async (request) =>
+    json(await deleteSimulation(request.caller.username, nameOf(request))),
 
   "PUT /simulation/{name}/input/{path+}": async (request) => {
     const name = nameOf(request);
     const path = inputPathOf(request);
     const username = request.caller.username;
-    await getSimulation(username, name);
-    if (isTrue(request.query.SignedUrl) && (request.body?.length ?? 0) === 0) {
-      await addStagedInput(username, name, path);
-      // Content-Type is left unsigned: the turbine client PUTs with an empty one, others send JSON.
-      return redirect(await presignInputUrl(username, name, path, "putObject"));
-    }
+    // The turbine client's SignedUrl=True flow: an empty PUT asks for a presigned upload URL.
+    // Content-Type is left unsigned: the turbine client PUTs with an empty one, others send JSON.
+    if (isTrue(request.query.SignedUrl) && (request.body?.length ?? 0) === 0)
+      return redirect(await presignInputFile(username, name, path, "putObject"));
     const body = request.body ?? Buffer.alloc(0);
-    if (body.length > MAX_DIRECT_INPUT_BYTES) {
-      throw new PayloadTooLargeError(
-        `This file is ${body.length} bytes; a direct upload takes at most ${MAX_DIRECT_INPUT_BYTES}. Upload larger files (up to 5 GB) through a presigned URL: POST /simulation/${name}/input/${path}?method=putObject.`,
-      );
-    }
-    await putInputFile(username, name, path, body, request.headers["content-type"]);
-    return json(recordToSimulation(await addStagedInput(username, name, path)));
+    return json(await uploadInputFile(username, name, path, body, request.headers["content-type"]));
   },
 
   "GET /simulation/{name}/input/{path+}": async (request) => {
-    const name = nameOf(request);
-    const path = inputPathOf(request);
-    await getSimulation(request.caller.username, name);
-    const file = await getInputFile(request.caller.username, name, path);
+    const file = await readInputFile(request.caller.username, nameOf(request), inputPathOf(request));
     return bytes(file.body, file.contentType);
   },
 
@@ -126,11 +101,7 @@ export const routes: Routes = {
     const name = nameOf(request);
     const path = inputPathOf(request);
     const method = presignMethodOf(request);
-    const username = request.caller.username;
-    await getSimulation(username, name);
-    // A presigned upload is recorded as staged now: S3 tells us nothing when it completes.
-    if (method === "putObject") await addStagedInput(username, name, path);
-    return redirect(await presignInputUrl(username, name, path, method));
+    return redirect(await presignInputFile(request.caller.username, name, path, method));
   },
 };
 

@@ -16,7 +16,7 @@ import { type SqsTrigger, startSqsTrigger } from "../../local/runtime/sqs-trigge
 const stackFile = process.env.FOQUS_TEST_STACK;
 if (!stackFile) {
   throw new Error(
-    "FOQUS_TEST_STACK is not set: run these tests with `npm run test:moto` (test/helpers/run-with-moto.ts).",
+    "FOQUS_TEST_STACK is not set: run these tests with `make test-moto` (test/helpers/run-with-moto.ts).",
   );
 }
 export const stack = JSON.parse(readFileSync(stackFile, "utf8")) as {

@@ -5,7 +5,6 @@
  */
 import test from "ava";
 import fc from "fast-check";
-import { newEvent } from "../../core/events/event-publisher.ts";
 import type { EventType, FoqusEvent } from "../../core/events/events.ts";
 import { appendJobs } from "../../core/jobs/append-jobs.ts";
 import { applyEvent } from "../../core/jobs/apply-event.ts";
@@ -13,6 +12,7 @@ import { getJob } from "../../core/jobs/job-store.ts";
 import { closeResultPage, markPageRead, readResultPage } from "../../core/results/result-store.ts";
 import { createSession } from "../../core/sessions/session-store.ts";
 import { putSimulation } from "../../core/simulations/simulation-store.ts";
+import { makeEvent } from "../helpers/factories.ts";
 import { uniqueName } from "../helpers/stack.ts";
 
 async function sessionWithJobs(count: number) {
@@ -35,7 +35,7 @@ function jobEvent(
   event: EventType,
   extra: Partial<FoqusEvent> = {},
 ) {
-  return newEvent({ event, username, session: sid, job, application: "fake", consumer: "w1", ...extra });
+  return makeEvent(event, { username, session: sid, job, application: "fake", consumer: "w1", ...extra });
 }
 
 test("a job moves through setup and running to success with its output in one write", async (t) => {

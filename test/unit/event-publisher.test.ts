@@ -2,6 +2,7 @@ import test from "ava";
 import { toBatches } from "../../core/events/event-publisher.ts";
 import type { FoqusEvent } from "../../core/events/events.ts";
 import { Batcher } from "../../worker/batcher.ts";
+import { makeEvent } from "../helpers/factories.ts";
 
 const entry = (size: number, id = "x") => ({ Id: id, Message: "m".repeat(size) });
 
@@ -26,7 +27,7 @@ test("the batcher sends queued items together and resolves each add", async (t) 
   const outbox = new Batcher<FoqusEvent>(async (events) => {
     sent.push(events.length);
   }, 5);
-  const event = { id: "1", event: "job.setup", time: "t", username: "u", session: "s" } as FoqusEvent;
+  const event = makeEvent("job.setup");
   await Promise.all([outbox.add(event), outbox.add(event), outbox.add(event)]);
   t.deepEqual(sent, [3]);
 });
@@ -35,6 +36,6 @@ test("the batcher rejects the adds of a batch that failed", async (t) => {
   const outbox = new Batcher<FoqusEvent>(async () => {
     throw new Error("SNS down");
   }, 1);
-  const event = { id: "1", event: "job.success", time: "t", username: "u", session: "s" } as FoqusEvent;
+  const event = makeEvent("job.success");
   await t.throwsAsync(outbox.add(event), { message: "SNS down" });
 });

@@ -13,8 +13,8 @@ resource "aws_apigatewayv2_api" "this" {
   # errors included.
   cors_configuration {
     allow_origins = var.cors_allow_origins
-    allow_methods = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
-    allow_headers = ["authorization", "content-type", "idempotency-key", "x-amz-date", "x-api-key"]
+    allow_methods = var.cors_allow_methods
+    allow_headers = var.cors_allow_headers
     max_age       = var.cors_max_age_seconds
   }
 }

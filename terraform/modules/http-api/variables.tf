@@ -57,6 +57,16 @@ variable "cors_allow_origins" {
   default     = ["*"]
 }
 
+variable "cors_allow_methods" {
+  description = "Methods the API's CORS configuration allows (the root module reads them from handlers/cors.json, the list the functions send too)."
+  type        = list(string)
+}
+
+variable "cors_allow_headers" {
+  description = "Request headers the API's CORS configuration allows (from handlers/cors.json, as above)."
+  type        = list(string)
+}
+
 variable "cors_max_age_seconds" {
   description = "How long browsers may cache a CORS preflight answer, in seconds (0 to 86400)."
   type        = number

@@ -1,6 +1,7 @@
 /**
- * @module http/idempotent-append
- * Append behind Powertools idempotency, used when the client sends an Idempotency-Key header:
+ * @module jobs/idempotent-append
+ * The append route's one call. Without an Idempotency-Key it is appendJobs; with one, append
+ * runs behind Powertools idempotency:
  * a retried request with the same key (and the same body) answers the first response and
  * writes nothing; the same key with a different body is a conflict. Records live 24 h, long
  * enough for a desktop client that retries after a network outage.
@@ -14,16 +15,27 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Context } from "aws-lambda";
-import { dynamoDbClient } from "../../core/aws/clients.ts";
-import { config } from "../../core/config.ts";
-import { ConflictError, isErrorOf } from "../../core/errors.ts";
-import { appendJobs } from "../../core/jobs/append-jobs.ts";
+import { dynamoDbClient } from "../aws/clients.ts";
+import { config } from "../config.ts";
+import { ConflictError, isErrorOf } from "../errors.ts";
+import { appendJobs } from "./append-jobs.ts";
 
 interface AppendCall {
   username: string;
   sessionId: string;
   idempotencyKey: string;
   jobs: unknown;
+}
+
+/** Appends `jobs` (the parsed body) to the caller's session, once per Idempotency-Key if given. */
+export function appendJobsOnce(
+  call: Omit<AppendCall, "idempotencyKey"> & { idempotencyKey: string | undefined },
+  context: Context,
+): Promise<string[]> {
+  const { idempotencyKey } = call;
+  return idempotencyKey
+    ? appendWithIdempotencyKey({ ...call, idempotencyKey }, context)
+    : appendJobs(call.username, call.sessionId, call.jobs);
 }
 
 const idempotencyConfig = new IdempotencyConfig({
@@ -50,7 +62,7 @@ function idempotentAppend(): (call: AppendCall) => Promise<string[]> {
   return appendOnce;
 }
 
-export async function appendWithIdempotencyKey(call: AppendCall, context: Context): Promise<string[]> {
+async function appendWithIdempotencyKey(call: AppendCall, context: Context): Promise<string[]> {
   // Without the context, a timed-out call would leave the record INPROGRESS for an hour.
   idempotencyConfig.registerLambdaContext(context);
   try {
