@@ -13,7 +13,7 @@
  * Also: the size of each Lambda bundle (goal ≤ 500 KB), each bundle's cold init in a fresh node
  * process against a bare `node -e ''` (goal ≤ 2×), and the worker's own CPU per job (goal ≤ 2 ms).
  */
-import "../local/env/local-defaults.ts";
+import "../local/env/process-defaults.ts";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

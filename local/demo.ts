@@ -10,7 +10,7 @@
  *   4. start a second session of slow jobs and kill it mid-run;
  *   5. print a summary table.
  */
-import "./env/local-defaults.ts";
+import "./env/process-defaults.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FoqusClient, type JobRecord } from "../client/api-client.ts";
 import { resultPages } from "../client/result-pages.ts";

@@ -5,7 +5,8 @@
  * JOBS_TABLE, SIMULATIONS_BUCKET, RESULTS_BUCKET, and optionally WORKER_ID, WORKER_CONCURRENCY,
  * HEARTBEAT_SECONDS, LEASE_SECONDS, SHUTDOWN_GRACE_SECONDS, WORKER_CACHE_DIR,
  * COMMAND_APPLICATIONS, COMMAND_TIMEOUT_SECONDS, FAKE_DELAY_MS, FAKE_FAILURE_RATE
- * (see core/config.ts and the README).
+ * (see core/config.ts and the README). It wires the worker to AWS: the pool's SQS job queue,
+ * the SNS outbox, the engines and the staged-file cache.
  *
  * SIGTERM and SIGINT stop it gracefully: no new jobs, jobs in hand finish within the grace
  * period or are released to other workers. SIGHUP is left alone: the service managers we run
@@ -22,6 +23,7 @@ import { publishEvents } from "../core/events/event-publisher.ts";
 import { logger } from "../core/observability.ts";
 import { Batcher } from "./batcher.ts";
 import { createEngineRegistry } from "./engines/registry.ts";
+import { SqsJobQueue } from "./job-queue.ts";
 import { StagedFiles } from "./staged-files.ts";
 import { Worker } from "./worker.ts";
 
@@ -32,12 +34,11 @@ const cpuAtStart = process.cpuUsage();
 if (config.requestCountFile) useClientPlugin(countingPlugin(counts));
 
 const worker = new Worker({
-  queueUrl: config.jobQueueUrl,
   concurrency: config.workerConcurrency,
   heartbeatSeconds: config.heartbeatSeconds,
-  leaseSeconds: config.leaseSeconds,
   shutdownGraceSeconds: config.shutdownGraceSeconds,
   ...(config.workerId ? { workerId: config.workerId } : {}),
+  queue: new SqsJobQueue({ queueUrl: config.jobQueueUrl, leaseSeconds: config.leaseSeconds }),
   engineFor: createEngineRegistry(),
   outbox: new Batcher(publishEvents),
   stagedFiles: new StagedFiles(
@@ -62,8 +63,14 @@ async function shutdown(signal: string): Promise<void> {
   }
   process.exit(0);
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+// worker.stop() never rejects; writing the counts may, and then the exit says so.
+const onSignal = (signal: string) => () =>
+  shutdown(signal).catch((error: unknown) => {
+    logger.error("shutdown failed", { error: error instanceof Error ? error.message : String(error) });
+    process.exit(1);
+  });
+process.on("SIGTERM", onSignal("SIGTERM"));
+process.on("SIGINT", onSignal("SIGINT"));
 
 logger.info("worker started", {
   worker: worker.id,

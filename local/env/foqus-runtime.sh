@@ -9,7 +9,9 @@
 #   3. Checks that FOQUS imports and prints the values to use:
 #        FOQUS_PYTHON=/usr/bin/python3
 #        FOQUS_PATH=<repo>/.local/foqus-runtime
-#      or says why FOQUS is unavailable (exit 1).
+#      or says why FOQUS is unavailable (exit 1). `export $(bash local/env/foqus-runtime.sh)`
+#      sets them; the tests and the benchmark find .local/foqus-runtime without them.
+# FOQUS_RUNTIME_TARBALL overrides where the tarball is (default ../shared/vendor/…).
 #
 # Elsewhere (a worker image, a developer's venv) `pip install ccsi-foqus` does the same job:
 # then set FOQUS_PYTHON to that venv's python and leave FOQUS_PATH unset.

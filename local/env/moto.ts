@@ -1,7 +1,7 @@
 /**
- * @module local/moto
- * Runs the AWS emulator: moto_server through our launcher (handlers/local/moto_launcher.py, which
- * patches two SQS bugs), on loopback, and waits until it answers.
+ * @module local/env/moto
+ * Runs the AWS emulator: moto_server through our launcher (local/env/moto_launcher.py, which
+ * patches the moto bugs it lists), on loopback, and waits until it answers.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";

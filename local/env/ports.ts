@@ -1,4 +1,4 @@
-/** @module local/ports — free-port lookup and a clear error for a busy one. */
+/** @module local/env/ports — free-port lookup and a clear error for a busy one. */
 import { createServer } from "node:net";
 
 /** Resolves when `port` on 127.0.0.1 can be bound; rejects with advice when it is busy. */

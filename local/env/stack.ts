@@ -1,5 +1,5 @@
 /**
- * @module local/stack
+ * @module local/env/stack
  * `make local`: the whole system on one machine. Starts moto, applies the same Terraform to it,
  * runs the API through the local gateway, the update processor through local SQS triggers, and
  * N worker processes; writes .local/stack.json (apiUrl, user, password, awsEndpoint) and stops
@@ -8,7 +8,7 @@
  * Ports: FOQUS_API_PORT (default 8080) and MOTO_PORT (default 5055). Workers: FOQUS_WORKERS
  * (default 2).
  */
-import "./local-defaults.ts";
+import "./process-defaults.ts";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * @module local/terraform
+ * @module local/env/terraform
  * Applies the repository's Terraform (terraform/) to the emulator, with its own data directory
  * and state file per run, so test runs and a local stack never share state.
  */

@@ -1,5 +1,5 @@
 /**
- * @module local/gateway
+ * @module local/runtime/gateway
  * A local stand-in for API Gateway (HTTP API, payload 2.0), which moto does not serve: an HTTP
  * server on 127.0.0.1 that matches routes.json, runs the Lambda authorizer first (as API
  * Gateway does, answering 401 itself when the Authorization header is missing), turns the

@@ -1,4 +1,4 @@
-/** @module local/lambda-context — a Lambda Context for handlers invoked by the local runtime. */
+/** @module local/runtime/lambda-context — a Lambda Context for handlers invoked by the local runtime. */
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
 

@@ -1,5 +1,5 @@
 /**
- * @module local/sqs-trigger
+ * @module local/runtime/sqs-trigger
  * A local stand-in for a Lambda SQS event-source mapping (moto cannot run Lambdas): long-polls a
  * queue, invokes the handler with the Lambda SQS batch event, deletes the records that
  * succeeded and leaves the reported batch item failures (or the whole batch, if the handler

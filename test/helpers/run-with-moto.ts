@@ -4,7 +4,7 @@
  * command through FOQUS_TEST_STACK (a JSON file), and always stops moto afterwards.
  * Usage: node --import tsx test/helpers/run-with-moto.ts <command> [args…]
  */
-import "../../local/env/local-defaults.ts";
+import "../../local/env/process-defaults.ts";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

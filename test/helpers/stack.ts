@@ -3,7 +3,7 @@
  * this process, and starts the local gateway (API Gateway stand-in) and update processor
  * triggers on demand. Every test makes its own users, so suites share one emulator safely.
  */
-import "../../local/env/local-defaults.ts";
+import "../../local/env/process-defaults.ts";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { SQSEvent } from "aws-lambda";

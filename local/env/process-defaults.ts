@@ -1,5 +1,5 @@
 /**
- * @module local/local-defaults
+ * @module local/env/process-defaults
  * Powertools settings for running on one machine, set before any handler module (and so the
  * one Logger, Tracer and Metrics) is loaded: import this first. No X-Ray daemon, no EMF metric
  * lines on stdout, warnings and errors only unless POWERTOOLS_LOG_LEVEL says otherwise.

@@ -1,0 +1,149 @@
+/**
+ * @module job-queue
+ * The worker's port to its pool's job queue, and the one implementation of it on SQS. The loop
+ * receives deliveries through it, a job's run deletes or releases its delivery, the heartbeat
+ * extends the leases of all in hand; nothing else in the worker talks to SQS, so the loop and the
+ * run can be tested with a queue in memory.
+ *
+ * On SQS a delivery is identified by its receipt handle, which is new on every receive: two
+ * deliveries of one message never share one. Deletes go out together (DeleteMessageBatch, 10 a
+ * call, each failed entry retried once alone), as do lease extensions (ChangeMessageVisibilityBatch).
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { sqsClient } from "../core/aws/clients.ts";
+import { Batcher } from "./batcher.ts";
+
+/** Most deliveries one receive returns, and most entries in one batched call (SQS's limit). */
+export const MAX_RECEIVE = 10;
+
+/** One receive of a job message. */
+export interface Delivery {
+  /** Unique to this delivery (a redelivery of the same message has another); what the queue acts on. */
+  readonly id: string;
+  readonly body: string;
+  /** How many times the message was delivered, this time included (1 the first time). */
+  readonly attempt: number;
+}
+
+export interface JobQueue {
+  /**
+   * Long-polls for up to `max` deliveries (at most 10), each leased to this worker for the
+   * queue's lease length. Rejects when `signal` aborts.
+   */
+  receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  /** Deletes the delivery's message for good, batched with other deletes; resolves once done. */
+  delete(delivery: Delivery): Promise<void>;
+  /** Ends the delivery's lease now, so that another worker receives the message at once. */
+  release(delivery: Delivery): Promise<void>;
+  /** Extends the leases of these deliveries to a full lease from now. */
+  extend(deliveries: readonly Delivery[]): Promise<void>;
+  /** Sends the deletes still waiting for their batch. */
+  flush(): Promise<void>;
+}
+
+export interface SqsJobQueueOptions {
+  queueUrl: string;
+  /** Visibility timeout given on receive and on every extension, in seconds. */
+  leaseSeconds: number;
+  /** Long-poll wait of one receive, in seconds (SQS allows up to 20). */
+  waitSeconds?: number;
+}
+
+export class SqsJobQueue implements JobQueue {
+  private readonly queueUrl: string;
+  private readonly leaseSeconds: number;
+  private readonly waitSeconds: number;
+  private readonly deletes: Batcher<string>;
+
+  constructor(options: SqsJobQueueOptions) {
+    this.queueUrl = options.queueUrl;
+    this.leaseSeconds = options.leaseSeconds;
+    this.waitSeconds = options.waitSeconds ?? 20;
+    this.deletes = new Batcher<string>((receiptHandles) => this.deleteBatch(receiptHandles));
+  }
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    const { Messages } = await sqsClient().send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: Math.min(MAX_RECEIVE, max),
+        WaitTimeSeconds: this.waitSeconds,
+        VisibilityTimeout: this.leaseSeconds,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      }),
+      { abortSignal: signal },
+    );
+    // SQS always sends a receipt handle; a message without one could be neither deleted nor
+    // released, and simply reappears after its lease.
+    return (Messages ?? []).flatMap((message) =>
+      message.ReceiptHandle
+        ? [
+            {
+              id: message.ReceiptHandle,
+              body: message.Body ?? "",
+              attempt: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
+            },
+          ]
+        : [],
+    );
+  }
+
+  delete(delivery: Delivery): Promise<void> {
+    return this.deletes.add(delivery.id);
+  }
+
+  async release(delivery: Delivery): Promise<void> {
+    await sqsClient().send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: delivery.id,
+        VisibilityTimeout: 0,
+      }),
+    );
+  }
+
+  async extend(deliveries: readonly Delivery[]): Promise<void> {
+    for (let i = 0; i < deliveries.length; i += MAX_RECEIVE) {
+      const batch = deliveries.slice(i, i + MAX_RECEIVE);
+      await sqsClient().send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((delivery, j) => ({
+            Id: String(j),
+            ReceiptHandle: delivery.id,
+            VisibilityTimeout: this.leaseSeconds,
+          })),
+        }),
+      );
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.deletes.flush();
+  }
+
+  /**
+   * One DeleteMessageBatch; an entry that fails is retried once alone. If that fails too the
+   * message reappears after its lease, and the job's record (already terminal) makes the next
+   * worker skip it.
+   */
+  private async deleteBatch(receiptHandles: string[]): Promise<void> {
+    const { Failed } = await sqsClient().send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: receiptHandles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
+      }),
+    );
+    for (const failure of Failed ?? []) {
+      const handle = receiptHandles[Number(failure.Id)];
+      if (handle)
+        await sqsClient().send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle }));
+    }
+  }
+}

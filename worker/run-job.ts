@@ -1,0 +1,192 @@
+/**
+ * @module run-job
+ * The run of one job, from its delivery accepted for running to its message deleted or released:
+ *
+ *   hold the lease → publish setup → fetch staged files → publish running → engine
+ *   → publish success | error → delete the message (only now: a crash before this makes the
+ *     queue deliver the job again)
+ *
+ * Outcomes are kept apart: the job failed (EngineError → `job.error`, message deleted); the job
+ * was killed (aborted "killed" on a heartbeat → no event, the processor already ended it;
+ * message deleted); the infrastructure failed or the worker is shutting down (no event, message
+ * released for another worker). A run never rejects: it ends in exactly one outcome, logged.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { newEvent } from "../core/events/event-publisher.ts";
+import { EventTypes, type FoqusEvent } from "../core/events/events.ts";
+import type { JobItem } from "../core/jobs/job.ts";
+import { MAX_INLINE_OUTPUT_BYTES } from "../core/limits.ts";
+import { outputKey, putOutput } from "../core/results/output-store.ts";
+import type { Batcher } from "./batcher.ts";
+import { type Engine, EngineError } from "./engines/engine.ts";
+import type { Delivery, JobQueue } from "./job-queue.ts";
+import { KILLED, type LeaseKeeper } from "./lease.ts";
+import type { StagedFiles } from "./staged-files.ts";
+
+/** Abort reason of the runs still in hand when the shutdown grace is over. */
+export const SHUTDOWN = "shutdown";
+
+/** Publishes events in batches (SNS PublishBatch through a Batcher). */
+export type Outbox = Pick<Batcher<FoqusEvent>, "add" | "flush">;
+export type WorkerLogger = Pick<Logger, "info" | "warn" | "error">;
+export type JobOutcome = "succeeded" | "failed" | "killed" | "released";
+
+/** What a run needs from its worker. */
+export interface JobRunContext {
+  workerId: string;
+  queue: JobQueue;
+  outbox: Outbox;
+  leases: LeaseKeeper;
+  /** Engine for an application (undefined: this worker cannot run it). */
+  engineFor: (application: string) => Engine | undefined;
+  stagedFiles?: Pick<StagedFiles, "fetch"> | undefined;
+  logger: WorkerLogger;
+}
+
+type LogKeys = { session: string; job: string; application: string; username: string };
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Runs the job of `delivery` (its record `job`, already found runnable) to one outcome.
+ * `controller` aborts the run: with "killed" from the heartbeat, with "shutdown" from stop().
+ */
+export async function runJob(
+  context: JobRunContext,
+  delivery: Delivery,
+  job: JobItem,
+  controller: AbortController,
+): Promise<JobOutcome> {
+  const { queue, outbox, leases, logger } = context;
+  const started = Date.now();
+  const keys: LogKeys = {
+    session: job.SessionId,
+    job: job.JobId,
+    application: job.Application,
+    username: job.Username,
+  };
+  const outcome = (name: JobOutcome, extra: Record<string, unknown> = {}): JobOutcome => {
+    logger.info(`job ${name}`, {
+      ...keys,
+      durationMs: Date.now() - started,
+      attempt: delivery.attempt,
+      ...extra,
+    });
+    return name;
+  };
+
+  // ── Nothing is lost: from this hold until the end of the `finally` below, the delivery ends
+  // either finished (final event published, then message deleted; a killed job is deleted
+  // without an event, the processor already ended it) or released (visibility 0, so another
+  // worker takes it). Every path reaches one of them, and nothing throws out of this region. ──
+  leases.hold({ delivery, sessionId: job.SessionId, jobId: job.JobId, controller });
+  try {
+    const final = await attempt(context, delivery, job, controller.signal, keys);
+    await outbox.add(final);
+    await queue.delete(delivery);
+    return outcome(
+      final.event === EventTypes.jobSuccess ? "succeeded" : "failed",
+      // `message` is the log line's own key in Powertools: the job's message goes beside it.
+      final.message ? { errorMessage: final.message } : {},
+    );
+  } catch (error) {
+    if (controller.signal.reason === KILLED) {
+      try {
+        await queue.delete(delivery);
+      } catch (deleteError) {
+        logger.warn("could not delete a killed job's message; it reappears when its lease ends", {
+          ...keys,
+          error: errorMessage(deleteError),
+        });
+      }
+      return outcome("killed");
+    }
+    // Shutdown or an infrastructure failure: another delivery will run the job. The lease is
+    // dropped first, so that no heartbeat extends it again after the release.
+    leases.forget(delivery);
+    await leases.settled();
+    try {
+      await queue.release(delivery);
+    } catch (releaseError) {
+      logger.warn("could not release a job; it reappears when its lease ends", {
+        error: errorMessage(releaseError),
+      });
+    }
+    return outcome("released", { reason: controller.signal.aborted ? SHUTDOWN : errorMessage(error) });
+  } finally {
+    leases.forget(delivery);
+  }
+  // ── End of the region. ──
+}
+
+/** Publishes setup and running, runs the engine and returns the final event (not yet published). */
+async function attempt(
+  context: JobRunContext,
+  delivery: Delivery,
+  job: JobItem,
+  signal: AbortSignal,
+  keys: LogKeys,
+): Promise<FoqusEvent> {
+  const { outbox } = context;
+  const engine = context.engineFor(job.Application);
+  const base = {
+    username: job.Username,
+    session: job.SessionId,
+    job: job.JobId,
+    application: job.Application,
+    simulation: job.Simulation,
+    consumer: context.workerId,
+  };
+  const setup = newEvent({ ...base, event: EventTypes.jobSetup });
+  await outbox.add(setup);
+  const stamps: Partial<FoqusEvent> = { setupTime: setup.time };
+  const stagedFiles =
+    engine && context.stagedFiles ? await context.stagedFiles.fetch(job.Username, job.Simulation) : {};
+  const running = newEvent({ ...base, ...stamps, event: EventTypes.jobRunning });
+  await outbox.add(running);
+  stamps.runningTime = running.time;
+  context.logger.info("job running", { ...keys, attempt: delivery.attempt });
+  try {
+    if (!engine)
+      throw new EngineError("invalid-input", `This worker pool has no engine for "${job.Application}".`);
+    const output = await engine.run(
+      {
+        jobId: job.JobId,
+        sessionId: job.SessionId,
+        simulation: job.Simulation,
+        application: job.Application,
+        input: JSON.parse(job.InputJson) as Record<string, unknown>,
+        initialize: job.Initialize,
+        reset: job.Reset,
+        stagedFiles,
+      },
+      signal,
+    );
+    return newEvent({
+      ...base,
+      ...stamps,
+      event: EventTypes.jobSuccess,
+      ...(await outputFields(job, output)),
+    });
+  } catch (error) {
+    // Anything but the job's own failure (an abort, the infrastructure) ends in a release.
+    if (!(error instanceof EngineError)) throw error;
+    return newEvent({
+      ...base,
+      ...stamps,
+      event: EventTypes.jobError,
+      message: error.message,
+      errorClass: error.errorClass,
+      ...(error.output ? await outputFields(job, error.output) : {}),
+    });
+  }
+}
+
+/** The output inline, or in the results bucket with its key when too large for an event. */
+async function outputFields(job: JobItem, output: Record<string, unknown>): Promise<Partial<FoqusEvent>> {
+  const json = JSON.stringify(output);
+  if (Buffer.byteLength(json) <= MAX_INLINE_OUTPUT_BYTES) return { outputJson: json };
+  const key = outputKey(job.Username, job.SessionId, job.JobId);
+  await putOutput(key, json);
+  return { outputKey: key };
+}
