@@ -3,6 +3,8 @@
  * Every environment variable the service reads, read here and nowhere else. A missing variable
  * fails with a message naming it, at first use, so each handler needs only what it touches.
  */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError } from "./errors.ts";
 
 function required(name: string): string {
@@ -127,9 +129,9 @@ export const config = {
   get shutdownGraceSeconds(): number {
     return integer("SHUTDOWN_GRACE_SECONDS", 10);
   },
-  /** Worker: where staged simulation files are cached. */
-  get workerCacheDir(): string | undefined {
-    return optional("WORKER_CACHE_DIR");
+  /** Worker: where staged simulation files are cached and engines keep their working files. */
+  get workerCacheDir(): string {
+    return optional("WORKER_CACHE_DIR") ?? join(tmpdir(), "foqus-worker-cache");
   },
   /**
    * Worker: JSON map of application → command for the command engine: an executable path, or an
@@ -160,6 +162,25 @@ export const config = {
   /** Worker: seconds a command engine run may take. */
   get commandTimeoutSeconds(): number {
     return integer("COMMAND_TIMEOUT_SECONDS", 3600);
+  },
+  /**
+   * Worker, foqus engine: the Python interpreter that imports FOQUS (a venv's python after
+   * `pip install ccsi-foqus`, or /usr/bin/python3 with FOQUS_PATH). Unset: no foqus engine.
+   */
+  get foqusPython(): string | undefined {
+    return optional("FOQUS_PYTHON");
+  },
+  /**
+   * Worker, foqus engine: a directory prepended to the FOQUS process's PYTHONPATH, holding an
+   * unpacked FOQUS (foqus_lib/ and turbine/), e.g. .local/foqus-runtime from
+   * local/env/foqus-runtime.sh. Not needed when FOQUS_PYTHON has FOQUS installed.
+   */
+  get foqusPath(): string | undefined {
+    return optional("FOQUS_PATH");
+  },
+  /** Worker, foqus engine: seconds a FOQUS job may take (start, session load and run). */
+  get foqusTimeoutSeconds(): number {
+    return integer("FOQUS_TIMEOUT_SECONDS", 3600);
   },
   /** Worker, fake engine: delay per job in milliseconds. */
   get fakeDelayMs(): number {

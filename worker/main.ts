@@ -14,8 +14,6 @@
  */
 
 import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { useClientPlugin } from "../core/aws/clients.ts";
 import { countingPlugin, newCounts } from "../core/aws/request-counter.ts";
 import { config } from "../core/config.ts";
@@ -41,10 +39,7 @@ const worker = new Worker({
   queue: new SqsJobQueue({ queueUrl: config.jobQueueUrl, leaseSeconds: config.leaseSeconds }),
   engineFor: createEngineRegistry(),
   outbox: new Batcher(publishEvents),
-  stagedFiles: new StagedFiles(
-    config.simulationsBucket,
-    config.workerCacheDir ?? join(tmpdir(), "foqus-worker-cache"),
-  ),
+  stagedFiles: new StagedFiles(config.simulationsBucket, config.workerCacheDir),
 });
 
 let stopping = false;

@@ -26,15 +26,22 @@ test.serial("add, list, plan, role, passwd and remove a user", async (t) => {
   t.is(await getUser(name), undefined);
 });
 
-test.serial("clear errors for a duplicate user, a bad plan, a weak password and an unknown command", async (t) => {
-  const name = uniqueName("op");
-  await runAdmin(["add", name], withPassword("good-password"));
-  await t.throwsAsync(runAdmin(["add", name], withPassword("good-password")), { message: /already exists/ });
-  await t.throwsAsync(runAdmin(["plan", name, "gold"]), { message: /free or premium/ });
-  await t.throwsAsync(runAdmin(["add", uniqueName("op")], withPassword("short")), { message: /at least 8/ });
-  await t.throwsAsync(runAdmin(["frobnicate"]), { message: /Unknown command/ });
-  await t.throwsAsync(runAdmin(["remove", uniqueName("nobody")]), { message: /does not exist/ });
-});
+test.serial(
+  "clear errors for a duplicate user, a bad plan, a weak password and an unknown command",
+  async (t) => {
+    const name = uniqueName("op");
+    await runAdmin(["add", name], withPassword("good-password"));
+    await t.throwsAsync(runAdmin(["add", name], withPassword("good-password")), {
+      message: /already exists/,
+    });
+    await t.throwsAsync(runAdmin(["plan", name, "gold"]), { message: /free or premium/ });
+    await t.throwsAsync(runAdmin(["add", uniqueName("op")], withPassword("short")), {
+      message: /at least 8/,
+    });
+    await t.throwsAsync(runAdmin(["frobnicate"]), { message: /Unknown command/ });
+    await t.throwsAsync(runAdmin(["remove", uniqueName("nobody")]), { message: /does not exist/ });
+  },
+);
 
 test.serial("the table comes from --users-table, then USERS_TABLE, then a running local stack", async (t) => {
   const saved = { USERS_TABLE: process.env.USERS_TABLE, FOQUS_STACK_FILE: process.env.FOQUS_STACK_FILE };
