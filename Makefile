@@ -47,13 +47,13 @@ test-terraform: install ## only the Terraform apply/plan/destroy test against it
 
 test: install typecheck lint terraform-check build test-unit test-moto ## everything CI runs
 
-local: install ## run the whole system locally (moto + API + processor + workers); Ctrl-C stops it
+local: install foqus-runtime ## run the whole system locally (moto + API + processor + workers); Ctrl-C stops it
 	$(NODE_RUN) local/env/stack.ts
 
-demo: install ## bring the local stack up, run a real session end to end through the API, stop
+demo: install foqus-runtime ## bring the local stack up, run a real session end to end through the API, stop
 	$(NODE_RUN) local/demo.ts
 
-bench: install ## benchmarks; figures printed and written to bench/results.json
+bench: install foqus-runtime ## benchmarks; figures printed and written to bench/results.json
 	$(NODE_RUN) bench/run.ts
 
 clean: ## remove build output and local state

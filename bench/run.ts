@@ -162,6 +162,20 @@ function coldInit(bundles: string[]): { bareNodeMs: number; ratios: Record<strin
   return { bareNodeMs: Number(bareNodeMs.toFixed(1)), ratios };
 }
 
+/** The foqus engine's overhead per job beyond the solve (bench/foqus-overhead.ts), if FOQUS is here. */
+function foqusOverhead(): { warmOverheadMs: number; coldOverheadMs: number; jobs: number } | string {
+  try {
+    const output = execFileSync(process.execPath, ["--import", "tsx", "bench/foqus-overhead.ts"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return JSON.parse(output.trim().split("\n").pop() ?? "{}");
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? "";
+    return `not measured: ${stderr.trim().split("\n").pop() ?? (error as Error).message}`;
+  }
+}
+
 function bundleSizes(): Record<string, number> | undefined {
   try {
     execFileSync(process.execPath, ["--import", "tsx", "handlers/build.ts"], { stdio: "ignore" });
@@ -175,17 +189,19 @@ function bundleSizes(): Record<string, number> | undefined {
 async function main(): Promise<void> {
   const stack = await startStack({ workers: 0, log: (line) => console.log(line) });
   try {
-    console.log(`\n[1/3] lifecycle of ${JOBS} jobs through one worker (fake engine)…`);
+    console.log(`\n[1/4] lifecycle of ${JOBS} jobs through one worker (fake engine)…`);
     const life = await lifecycle(stack);
-    console.log(`\n[2/3] result page cost: 1,000 vs 20,000 finished jobs…`);
+    console.log(`\n[2/4] result page cost: 1,000 vs 20,000 finished jobs…`);
     const small = await pageCost(stack, 1_000);
     const large = await pageCost(stack, 20_000);
     const ratio = {
       requests: Number((large.requests / small.requests).toFixed(3)),
       itemsRead: Number((large.itemsRead / small.itemsRead).toFixed(3)),
     };
-    console.log("\n[3/3] bundle sizes…");
+    console.log("\n[3/4] bundle sizes…");
     const bundles = bundleSizes();
+    console.log("\n[4/4] foqus engine overhead per job, with the real FOQUS…");
+    const foqus = foqusOverhead();
     const init = bundles ? coldInit(Object.keys(bundles)) : undefined;
     const results = {
       date: new Date().toISOString(),
@@ -208,6 +224,10 @@ async function main(): Promise<void> {
         workers: 1,
       },
       bundleKiB: { sizes: bundles, targetKiB: 500 },
+      foqusEngineOverheadMs:
+        typeof foqus === "string"
+          ? { note: foqus }
+          : { warm: foqus.warmOverheadMs, cold: foqus.coldOverheadMs, jobs: foqus.jobs, targetWarm: 50 },
     };
     mkdirSync("bench", { recursive: true });
     writeFileSync("bench/results.json", `${JSON.stringify(results, null, 2)}\n`);
@@ -229,6 +249,11 @@ Bundle sizes (KiB, target ≤ 500):        ${
             .map(([n, k]) => `${n} ${k}`)
             .join(", ")
         : "build failed"
+    }
+FOQUS engine overhead per job, ms:      ${
+      typeof foqus === "string"
+        ? foqus
+        : `warm ${foqus.warmOverheadMs} (target ≤ 50), one process per job ${foqus.coldOverheadMs} (reported) over ${foqus.jobs} jobs`
     }
 Written to bench/results.json`);
   } finally {

@@ -8,11 +8,11 @@ lambda_image_tag = "local"
 
 worker_pools = {
   linux = {
-    applications = ["fake", "command", "cstr"]
+    applications = ["foqus", "fake", "command", "cstr"]
     max_size     = 1
   }
   windows = {
-    applications  = ["foqus", "AspenPlus", "ACM"]
+    applications  = ["AspenPlus", "ACM"]
     os            = "windows"
     instance_type = "m5.large"
     max_size      = 1

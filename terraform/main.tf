@@ -24,6 +24,7 @@ module "messaging" {
   source = "./modules/messaging"
 
   name_prefix             = var.name_prefix
+  sqs_endpoint            = var.aws_endpoint
   topic_kms_master_key_id = var.topic_kms_master_key_id
   alarm_actions           = var.alarm_actions
 
@@ -108,6 +109,8 @@ module "functions" {
   bucket_arns      = module.buckets.bucket_arns
   topic_arn        = module.messaging.topic_arn
   update_queue_arn = module.messaging.update_queue_arn
+  # Known at plan time: the functions' IAM grants need not wait for the queue (see README).
+  planned_update_queue_arn = module.messaging.planned_update_queue_arn
 
   job_dead_letter_queue_arns = module.messaging.job_dead_letter_queue_arns
 
@@ -178,8 +181,9 @@ module "worker_pool" {
     RESULTS_BUCKET     = module.buckets.bucket_names["results"]
   }
 
-  job_queue_url          = module.messaging.job_queue_urls[each.key]
-  job_queue_arn          = module.messaging.job_queue_arns[each.key]
+  # Known at plan time: the launch template need not wait for the queue (see README).
+  job_queue_url          = module.messaging.planned_job_queue_urls[each.key]
+  job_queue_arn          = module.messaging.planned_job_queue_arns[each.key]
   topic_arn              = module.messaging.topic_arn
   jobs_table_arn         = module.tables.table_arns["jobs"]
   simulations_bucket_arn = module.buckets.bucket_arns["simulations"]
@@ -193,8 +197,8 @@ module "worker_pool" {
 ################################################################################
 # Dashboard and service alarms
 #
-# SQS metrics are keyed by queue name: the last field of the queue ARN
-# (arn:aws:sqs:<region>:<account>:<name>).
+# SQS metrics are keyed by queue name; the names are known at plan time, so the dashboard and
+# its alarms need not wait for the queues.
 ################################################################################
 
 module "dashboard" {
@@ -202,10 +206,10 @@ module "dashboard" {
 
   name_prefix = var.name_prefix
 
-  update_queue_name             = element(split(":", module.messaging.update_queue_arn), 5)
-  update_dead_letter_queue_name = element(split(":", module.messaging.update_dead_letter_queue_arn), 5)
-  job_queue_names               = { for pool, arn in module.messaging.job_queue_arns : pool => element(split(":", arn), 5) }
-  job_dead_letter_queue_names   = { for pool, arn in module.messaging.job_dead_letter_queue_arns : pool => element(split(":", arn), 5) }
+  update_queue_name             = module.messaging.update_queue_name
+  update_dead_letter_queue_name = module.messaging.update_dead_letter_queue_name
+  job_queue_names               = module.messaging.job_queue_names
+  job_dead_letter_queue_names   = module.messaging.job_dead_letter_queue_names
 
   function_names                 = module.functions.function_names
   update_processor_function_name = module.functions.function_names["update-processor"]

@@ -53,6 +53,11 @@ variable "worker_pools" {
     `usernames`, when listed), and an Auto Scaling group of `instance_type` instances between
     `min_size` and `max_size` (instances) booted from `ami_id` ("" = `default_ami_id`). `os` is
     "linux" or "windows" and selects the user-data format.
+
+    An application is served by one pool (two would each receive, and run, every job of it; a
+    validation refuses that). `foqus` runs on the Linux pool by default: flowsheets of Python and
+    plain models need no Windows. A deployment whose flowsheets have Aspen Plus or ACM nodes moves
+    `foqus` to the Windows pool (SimSinter and Aspen are there).
   EOT
   type = map(object({
     applications  = list(string)
@@ -65,10 +70,10 @@ variable "worker_pools" {
   }))
   default = {
     linux = {
-      applications = ["fake", "command", "cstr"]
+      applications = ["foqus", "fake", "command", "cstr"]
     }
     windows = {
-      applications  = ["foqus", "AspenPlus", "ACM"]
+      applications  = ["AspenPlus", "ACM"]
       os            = "windows"
       instance_type = "m5.large"
     }
@@ -82,6 +87,11 @@ variable "worker_pools" {
   validation {
     condition     = alltrue([for pool in var.worker_pools : length(pool.applications) > 0])
     error_message = "Every worker pool must list at least one application."
+  }
+
+  validation {
+    condition     = length(flatten([for pool in var.worker_pools : [for app in pool.applications : lower(app)]])) == length(distinct(flatten([for pool in var.worker_pools : [for app in pool.applications : lower(app)]])))
+    error_message = "An application may be listed by one worker pool only: every pool listing it would receive and run each of its jobs."
   }
 
   validation {

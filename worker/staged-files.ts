@@ -3,8 +3,21 @@
  * A worker's cache of staged simulation files. A file is downloaded again only when its ETag
  * changed; the listing of a simulation's files is reused for a short while, so a session of
  * many jobs of one simulation costs one listing per minute, not one per job.
+ *
+ * A new version is downloaded to a temporary file beside the old one and renamed over it, so a
+ * job running meanwhile never reads a half-written file: it keeps the complete old one (rename
+ * replaces the directory entry; an open file stays as it was).
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -55,7 +68,13 @@ export class StagedFiles {
 
   private async download(key: string, path: string): Promise<void> {
     mkdirSync(dirname(path), { recursive: true });
-    const result = await s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    await pipeline(result.Body as Readable, createWriteStream(path));
+    const partial = `${path}.${randomUUID()}.part`;
+    try {
+      const result = await s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      await pipeline(result.Body as Readable, createWriteStream(partial));
+      renameSync(partial, path);
+    } finally {
+      rmSync(partial, { force: true });
+    }
   }
 }

@@ -52,6 +52,8 @@ function stateAllows(to: JobState): Condition {
 }
 
 export const BY_STATE_INDEX = "ByState";
+/** Global index (JobId, Username), keys only: a job found by its id alone, among its owner's. */
+export const BY_JOB_INDEX = "ByJob";
 
 /** Stores new jobs with batched writes. */
 export async function putJobs(jobs: JobItem[]): Promise<void> {
@@ -103,6 +105,23 @@ export async function getJob(sessionId: string, jobId: string): Promise<JobItem 
   return Item as JobItem | undefined;
 }
 
+/**
+ * The keys of `username`'s jobs with id `jobId` (usually one; client-supplied ids may repeat
+ * across sessions). The index is eventually consistent: a job appended a moment ago may be
+ * missing for that moment.
+ */
+export async function findJobKeysById(
+  username: string,
+  jobId: string,
+): Promise<{ SessionId: string; JobId: string }[]> {
+  return queryAll<{ SessionId: string; JobId: string }>({
+    TableName: config.jobsTable,
+    IndexName: BY_JOB_INDEX,
+    KeyConditionExpression: "JobId = :job AND Username = :user",
+    ExpressionAttributeValues: { ":job": jobId, ":user": username },
+  });
+}
+
 /** Every job of a session: a paginated Query, never a Scan. */
 export async function listSessionJobs(sessionId: string): Promise<JobItem[]> {
   return queryAll<JobItem>({
@@ -128,7 +147,7 @@ export async function listJobsInState(
   });
 }
 
-/** Deletes every job of a session (25 per BatchWriteItem). */
+/** Deletes every job of a session (25 per BatchWriteItem); answers the jobs deleted. */
 export async function deleteSessionJobs(sessionId: string): Promise<JobItem[]> {
   const jobs = await queryAll<JobItem>({
     TableName: config.jobsTable,

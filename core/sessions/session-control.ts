@@ -113,16 +113,18 @@ export async function killSession(
 
 /**
  * Deletes a session: kills what still runs, then removes its jobs, result pages and outputs, and
- * the session record last, so a delete that fails half-way can simply be repeated.
+ * the session record last, so a delete that fails half-way can simply be repeated. Answers the
+ * number of jobs deleted (what `turbine_session_delete` prints).
  */
 export async function deleteSession(
   username: string,
   sessionId: string,
   clock: Clock = systemClock,
-): Promise<void> {
+): Promise<number> {
   await killSession(username, sessionId, clock);
-  await deleteSessionJobs(sessionId);
+  const deleted = await deleteSessionJobs(sessionId);
   await deleteSessionResults(sessionId);
   await deleteSessionOutputs(username, sessionId);
   await deleteSessionRecord(username, sessionId);
+  return deleted.length;
 }

@@ -2,11 +2,13 @@
  * @module simulations/simulation-actions
  * What the API does to a simulation, one function per route: each checks that the caller owns
  * the simulation, then touches the table (simulation-store.ts) and the staged files
- * (simulation-files.ts) in the order that leaves nothing half-done behind.
+ * (simulation-files.ts) in the order that leaves nothing half-done behind. A foqus simulation's
+ * configuration is checked to be a FOQUS session before it is stored (foqus-session.ts).
  */
 import { resolveApplication } from "../applications.ts";
 import { PayloadTooLargeError } from "../errors.ts";
 import { MAX_DIRECT_INPUT_BYTES } from "../limits.ts";
+import { assertFoqusSession, assertNotPresignedFoqusSession, FOQUS_CONFIGURATION } from "./foqus-session.ts";
 import type { Simulation } from "./simulation.ts";
 import { deleteInputFiles, getInputFile, presignInputUrl, putInputFile } from "./simulation-files.ts";
 import {
@@ -52,12 +54,13 @@ export async function uploadInputFile(
   body: Uint8Array,
   contentType: string | undefined,
 ): Promise<Simulation> {
-  await getSimulation(username, name);
+  const simulation = await getSimulation(username, name);
   if (body.length > MAX_DIRECT_INPUT_BYTES) {
     throw new PayloadTooLargeError(
       `This file is ${body.length} bytes; a direct upload takes at most ${MAX_DIRECT_INPUT_BYTES}. Upload larger files (up to 5 GB) through a presigned URL: POST /simulation/${name}/input/${path}?method=putObject.`,
     );
   }
+  if (simulation.Application === "foqus" && path === FOQUS_CONFIGURATION) assertFoqusSession(body);
   await putInputFile(username, name, path, body, contentType);
   return recordToSimulation(await addStagedInput(username, name, path));
 }
@@ -72,8 +75,11 @@ export async function presignInputFile(
   path: string,
   method: "putObject" | "getObject",
 ): Promise<string> {
-  await getSimulation(username, name);
-  if (method === "putObject") await addStagedInput(username, name, path);
+  const simulation = await getSimulation(username, name);
+  if (method === "putObject") {
+    assertNotPresignedFoqusSession(simulation.Application, path);
+    await addStagedInput(username, name, path);
+  }
   return presignInputUrl(username, name, path, method);
 }
 

@@ -9,6 +9,7 @@ import { MethodNotAllowedError, NotFoundError } from "../../core/errors.ts";
 import { matchRoute } from "../route-table.ts";
 import { routes as applicationRoutes } from "./application.ts";
 import { createHttpHandler, type HttpEvent, type Routes } from "./http-handler.ts";
+import { routes as jobRoutes } from "./job.ts";
 import { routes as resultRoutes } from "./result.ts";
 import { routes as sessionRoutes } from "./session.ts";
 import { routes as simulationRoutes } from "./simulation.ts";
@@ -18,6 +19,7 @@ export const allRoutes: Routes = {
   ...applicationRoutes,
   ...userRoutes,
   ...sessionRoutes,
+  ...jobRoutes,
   ...resultRoutes,
   ...simulationRoutes,
 };

@@ -64,10 +64,9 @@ export const routes: Routes = {
     return json(sessionId(request));
   },
 
-  "DELETE /session/{sid}": async (request) => {
-    await deleteSession(request.caller.username, sessionId(request));
-    return json(sessionId(request));
-  },
+  // A bare number, the jobs deleted: the turbine client calls int() on the body.
+  "DELETE /session/{sid}": async (request) =>
+    json(await deleteSession(request.caller.username, sessionId(request))),
 };
 
 export const handler = createHttpHandler(routes);

@@ -66,3 +66,9 @@ export function findFoqusRuntime(): FoqusRuntime {
       }
     : { available: true, python: SYSTEM_PYTHON, foqusPath: VENDORED_FOQUS_PATH, source: "vendored" };
 }
+
+/** The worker settings that turn its foqus engine on, for a runtime that was found. */
+export function foqusWorkerEnvironment(runtime: FoqusRuntime): Record<string, string> {
+  if (!runtime.available) return {};
+  return { FOQUS_PYTHON: runtime.python, ...(runtime.foqusPath ? { FOQUS_PATH: runtime.foqusPath } : {}) };
+}

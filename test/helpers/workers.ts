@@ -6,7 +6,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { findFoqusRuntime, foqusWorkerEnvironment } from "../../local/env/foqus-runtime.ts";
 import { env, stack } from "./stack.ts";
+
+/** The real FOQUS when this machine has it: workers then run the foqus application too. */
+export const foqusRuntime = findFoqusRuntime();
 
 const WORKER_MAIN = fileURLToPath(new URL("../../worker/main.ts", import.meta.url));
 
@@ -32,6 +36,7 @@ export function startWorker(settings: Record<string, string> = {}): TestWorker {
       POWERTOOLS_DEV: "false",
       HEARTBEAT_SECONDS: "1",
       LEASE_SECONDS: "5",
+      ...foqusWorkerEnvironment(foqusRuntime),
       ...settings,
     },
     stdio: ["ignore", "pipe", "pipe"],

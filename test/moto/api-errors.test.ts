@@ -232,3 +232,44 @@ test("bad simulation names, input paths and presign methods answer 400", async (
     "InputNotFound",
   );
 });
+
+test("a foqus simulation's configuration must be a FOQUS session: anything else is 400 and nothing is stored", async (t) => {
+  const user = await newUser();
+  const name = uniqueName("zzfoqus_bad");
+  await user.call("PUT", `/simulation/${name}`, { body: { Application: "foqus" } });
+  for (const [body, why] of [
+    ["not json at all", /not JSON/],
+    [JSON.stringify({ Type: "SimSinter", model: {} }), /FOQUS_Session/],
+  ] as const) {
+    const response = await user.call("PUT", `/simulation/${name}/input/configuration`, {
+      raw: body,
+      headers: { "content-type": "" },
+    });
+    t.is(response.status, 400);
+    const error = (await response.json()) as { error: string; message: string };
+    t.is(error.error, "NotAFoqusSession");
+    t.regex(error.message, why);
+    t.regex(error.message, /session file/);
+  }
+  t.is((await user.call("GET", `/simulation/${name}/input/configuration`)).status, 404);
+  t.deepEqual(
+    ((await (await user.call("GET", `/simulation/${name}`)).json()) as { StagedInputs: string[] })
+      .StagedInputs,
+    [],
+  );
+  // A presigned upload could not be checked: refused, with the way that works.
+  for (const path of [`configuration?SignedUrl=True`, "configuration?method=putObject"]) {
+    const method = path.includes("method=") ? "POST" : "PUT";
+    const response = await user.call(method, `/simulation/${name}/input/${path}`);
+    t.is(response.status, 400, path);
+    t.is(((await response.json()) as { error: string }).error, "PresignedConfigurationRefused");
+  }
+  // filetype is the other marker FOQUS writes; other applications' configurations are not checked.
+  const ok = await user.call("PUT", `/simulation/${name}/input/configuration`, {
+    raw: JSON.stringify({ filetype: "FOQUS_Session" }),
+  });
+  t.is(ok.status, 200);
+  const other = uniqueName("sim");
+  await user.call("PUT", `/simulation/${other}`, { body: { Application: "fake" } });
+  t.is((await user.call("PUT", `/simulation/${other}/input/configuration`, { raw: "anything" })).status, 200);
+});

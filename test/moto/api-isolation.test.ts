@@ -37,6 +37,9 @@ test("another user's session, simulation and files answer 404 on every route", a
     ["GET", `/simulation/${sim}/input/secret.txt`],
     ["POST", `/simulation/${sim}/input/secret.txt?method=getObject`],
     ["POST", `/simulation/${sim}/input/secret.txt?method=putObject`],
+    ["GET", `/job/${ids[0]}`],
+    ["POST", `/job/${ids[0]}/terminate`],
+    ["GET", `/job?session=${sid}`],
   ];
   for (const [method, path, body] of attempts) {
     const response = await mallory.call(method, path, body === undefined ? {} : { body });

@@ -68,11 +68,15 @@ const EXPECTED_INDEXES: Record<string, Record<string, Array<[name: string, type:
       ["SessionId", "HASH"],
       ["State", "RANGE"],
     ],
+    ByJob: [
+      ["JobId", "HASH"],
+      ["Username", "RANGE"],
+    ],
   },
 };
 const EXPECTED_POOL_APPLICATIONS: Record<string, string[]> = {
-  linux: ["fake", "command", "cstr"],
-  windows: ["foqus", "AspenPlus", "ACM"],
+  linux: ["foqus", "fake", "command", "cstr"],
+  windows: ["AspenPlus", "ACM"],
 };
 const EXPECTED_EXTRA_FUNCTIONS = ["authorizer", "update-processor"];
 

@@ -18,7 +18,8 @@ locals {
     { for key, arn in var.bucket_arns : "objects:${key}" => "${arn}/*" },
     { for name, group in aws_cloudwatch_log_group.this : "log-group:${name}" => "${group.arn}:*" },
     { for pool, arn in var.job_dead_letter_queue_arns : "job-dlq:${pool}" => arn },
-    { topic = var.topic_arn, "update-queue" = var.update_queue_arn, "*" = "*" },
+    # Planned, not the queue's own attribute: a grant only names the queue (see var docs).
+    { topic = var.topic_arn, "update-queue" = var.planned_update_queue_arn, "*" = "*" },
   )
 
   # function name => concern => statements
@@ -99,6 +100,29 @@ locals {
           actions   = ["dynamodb:BatchGetItem"]
           resources = ["table:jobs"]
         },
+      ]
+      s3 = [
+        { sid = "ReadResultObjects", actions = ["s3:GetObject"], resources = ["objects:results"] },
+      ]
+    }
+
+    job = {
+      dynamodb = [
+        {
+          # A job by its id: the ByJob index, then the job item; GET /job?session= checks the
+          # session and lists its jobs.
+          sid       = "Jobs"
+          actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+          resources = ["table:jobs", "index:jobs"]
+        },
+        {
+          sid       = "Sessions"
+          actions   = ["dynamodb:GetItem"]
+          resources = ["table:sessions"]
+        },
+      ]
+      sns = [
+        { sid = "PublishTerminate", actions = ["sns:Publish"], resources = ["topic"] },
       ]
       s3 = [
         { sid = "ReadResultObjects", actions = ["s3:GetObject"], resources = ["objects:results"] },

@@ -103,7 +103,12 @@ variable "topic_arn" {
 }
 
 variable "update_queue_arn" {
-  description = "ARN of the update queue the update processor consumes."
+  description = "ARN of the update queue the update processor consumes, from the queue itself: the event source mapping needs the queue to exist."
+  type        = string
+}
+
+variable "planned_update_queue_arn" {
+  description = "The same ARN known at plan time (messaging's planned_update_queue_arn), for the IAM grant: the roles' policies, and so the functions, are then created while the queue is, instead of after it."
   type        = string
 }
 

@@ -1,9 +1,17 @@
 ################################################################################
 # Naming
 #
+# Every queue's name, ARN and URL is built here from the name prefix, at plan time. Creating a
+# queue takes at least 25 s whatever the backend (the provider polls it until six reads in a row,
+# 5 s apart, show the attributes it set: see ../../README.md), so nothing that only has to *name*
+# a queue (IAM policies, alarms, the dashboard, the worker user data) should wait for that:
+# consumers take the planned_* outputs and are created while the queues wait. The queues check
+# that these are what SQS returned (postconditions below). What needs the queue itself (its
+# redrive target, subscriptions, event source mappings) still references the resource.
+#
 # Queue policies are set inline, at creation, so that no delivery ever meets a queue without
 # one (AWS drops those silently). The policy names the queue's own ARN, hence built here. A
-# separate aws_sqs_queue_policy would also cost 25 s to create and 25 s to destroy on moto.
+# separate aws_sqs_queue_policy would also cost 25 s more to create and 25 s to destroy.
 ################################################################################
 
 data "aws_caller_identity" "current" {}
@@ -13,9 +21,20 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  queue_arn_prefix  = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
-  update_queue_name = "${var.name_prefix}-updates"
-  job_queue_names   = { for pool in keys(var.worker_pools) : pool => "${var.name_prefix}-jobs-${pool}" }
+  account_id       = data.aws_caller_identity.current.account_id
+  queue_arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${local.account_id}"
+  # What SQS returns from CreateQueue: <endpoint>/<account id>/<queue name>.
+  queue_url_prefix = "${var.sqs_endpoint != "" ? trimsuffix(var.sqs_endpoint, "/") : "https://sqs.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"}/${local.account_id}"
+
+  update_queue_name             = "${var.name_prefix}-updates"
+  update_dead_letter_queue_name = "${var.name_prefix}-updates-dlq"
+  job_queue_names               = { for pool in keys(var.worker_pools) : pool => "${var.name_prefix}-jobs-${pool}" }
+  job_dead_letter_queue_names   = { for pool in keys(var.worker_pools) : pool => "${var.name_prefix}-jobs-${pool}-dlq" }
+
+  update_queue_arn = "${local.queue_arn_prefix}:${local.update_queue_name}"
+  update_queue_url = "${local.queue_url_prefix}/${local.update_queue_name}"
+  job_queue_arns   = { for pool, name in local.job_queue_names : pool => "${local.queue_arn_prefix}:${name}" }
+  job_queue_urls   = { for pool, name in local.job_queue_names : pool => "${local.queue_url_prefix}/${name}" }
 }
 
 ################################################################################
@@ -37,7 +56,7 @@ resource "aws_sns_topic" "this" {
 ################################################################################
 
 resource "aws_sqs_queue" "update_dlq" {
-  name                      = "${var.name_prefix}-updates-dlq"
+  name                      = local.update_dead_letter_queue_name
   message_retention_seconds = var.dead_letter_message_retention_seconds
   sqs_managed_sse_enabled   = true
 }
@@ -48,10 +67,19 @@ resource "aws_sqs_queue" "update" {
   sqs_managed_sse_enabled    = true
   policy                     = data.aws_iam_policy_document.update_queue.json
 
+  # A reference, not the planned ARN: SQS rejects a redrive policy whose target does not exist
+  # yet ("Dead letter target does not exist"), so this queue has to wait for its DLQ.
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.update_dlq.arn
     maxReceiveCount     = var.update_queue_max_receive_count
   })
+
+  lifecycle {
+    postcondition {
+      condition     = self.arn == local.update_queue_arn && self.url == local.update_queue_url
+      error_message = "SQS returned ARN ${self.arn} and URL ${self.url} for the update queue, not the planned ${local.update_queue_arn} and ${local.update_queue_url} that IAM policies and alarms were given. The planned values come from the region, partition, account and sqs_endpoint (modules/messaging, locals)."
+    }
+  }
 }
 
 # No aws_sqs_queue_redrive_allow_policy on the DLQs: moto lacks RedriveAllowPolicy and the
@@ -61,7 +89,7 @@ data "aws_iam_policy_document" "update_queue" {
   statement {
     sid       = "TopicSendsOnly"
     actions   = ["sqs:SendMessage"]
-    resources = ["${local.queue_arn_prefix}:${local.update_queue_name}"]
+    resources = [local.update_queue_arn]
 
     principals {
       type        = "Service"
@@ -92,7 +120,7 @@ resource "aws_sns_topic_subscription" "update" {
 resource "aws_sqs_queue" "job_dlq" {
   for_each = var.worker_pools
 
-  name                      = "${var.name_prefix}-jobs-${each.key}-dlq"
+  name                      = local.job_dead_letter_queue_names[each.key]
   message_retention_seconds = var.dead_letter_message_retention_seconds
   sqs_managed_sse_enabled   = true
 }
@@ -106,10 +134,18 @@ resource "aws_sqs_queue" "job" {
   sqs_managed_sse_enabled    = true
   policy                     = data.aws_iam_policy_document.job_queue[each.key].json
 
+  # A reference, not a planned ARN: the DLQ must exist first (see the update queue).
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.job_dlq[each.key].arn
     maxReceiveCount     = var.job_queue_max_receive_count
   })
+
+  lifecycle {
+    postcondition {
+      condition     = self.arn == local.job_queue_arns[each.key] && self.url == local.job_queue_urls[each.key]
+      error_message = "SQS returned ARN ${self.arn} and URL ${self.url} for the ${each.key} job queue, not the planned ${local.job_queue_arns[each.key]} and ${local.job_queue_urls[each.key]} that the pool's IAM policy and user data were given. The planned values come from the region, partition, account and sqs_endpoint (modules/messaging, locals)."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "job_queue" {
@@ -118,7 +154,7 @@ data "aws_iam_policy_document" "job_queue" {
   statement {
     sid       = "TopicSendsOnly"
     actions   = ["sqs:SendMessage"]
-    resources = ["${local.queue_arn_prefix}:${local.job_queue_names[each.key]}"]
+    resources = [local.job_queue_arns[each.key]]
 
     principals {
       type        = "Service"
@@ -166,8 +202,8 @@ resource "aws_sns_topic_subscription" "job" {
 
 locals {
   dead_letter_queue_names = merge(
-    { (aws_sqs_queue.update_dlq.name) = "update events the update processor failed to apply" },
-    { for pool, queue in aws_sqs_queue.job_dlq : queue.name => "jobs of pool ${pool} whose lease expired too often" },
+    { (local.update_dead_letter_queue_name) = "update events the update processor failed to apply" },
+    { for pool, name in local.job_dead_letter_queue_names : name => "jobs of pool ${pool} whose lease expired too often" },
   )
 }
 
@@ -190,11 +226,11 @@ resource "aws_cloudwatch_metric_alarm" "dead_letter" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "update_queue_age" {
-  alarm_name          = "${aws_sqs_queue.update.name}-oldest-message-age"
-  alarm_description   = "The oldest message in ${aws_sqs_queue.update.name} is older than ${var.update_queue_oldest_message_alarm_seconds} s: the update processor is behind or failing, so job states are stale."
+  alarm_name          = "${local.update_queue_name}-oldest-message-age"
+  alarm_description   = "The oldest message in ${local.update_queue_name} is older than ${var.update_queue_oldest_message_alarm_seconds} s: the update processor is behind or failing, so job states are stale."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = aws_sqs_queue.update.name }
+  dimensions          = { QueueName = local.update_queue_name }
   statistic           = "Maximum"
   period              = 60
   evaluation_periods  = 5

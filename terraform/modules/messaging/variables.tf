@@ -7,6 +7,12 @@ variable "name_prefix" {
   type        = string
 }
 
+variable "sqs_endpoint" {
+  description = "Endpoint the provider sends SQS calls to, when not the region's own (the emulator's URL): queue URLs start with it. \"\" (the default) means https://sqs.<region>.<partition DNS suffix>."
+  type        = string
+  default     = ""
+}
+
 ################################################################################
 # Topic
 ################################################################################

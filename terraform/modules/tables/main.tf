@@ -27,6 +27,11 @@ locals {
       local_indexes = {
         ByState = { range_key = "State", projection = "INCLUDE", non_key = ["Application", "Username"] }
       }
+      # GET /job/{id} and POST /job/{id}/terminate find a job by its id alone (the turbine client's
+      # [Job] URL has no session): a Query on (JobId, Username), so only the caller's jobs match.
+      global_indexes = {
+        ByJob = { hash_key = "JobId", range_key = "Username", projection = "KEYS_ONLY", non_key = null }
+      }
     }
     results = {
       hash_key  = "SessionId"

@@ -86,12 +86,12 @@ variable "environment" {
 ################################################################################
 
 variable "job_queue_url" {
-  description = "URL of this pool's job queue."
+  description = "URL of this pool's job queue (written into the user data). The root passes the URL known at plan time (messaging's planned_job_queue_urls), so the launch template is created while the queue is."
   type        = string
 }
 
 variable "job_queue_arn" {
-  description = "ARN of this pool's job queue."
+  description = "ARN of this pool's job queue (IAM, instance tags, the scaling metric). Known at plan time too (planned_job_queue_arns)."
   type        = string
 }
 
