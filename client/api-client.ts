@@ -9,6 +9,8 @@
  * ApiError carrying the API's JSON error, as the turbine client does.
  */
 
+import type { JobRecord as ServiceJobRecord } from "../core/jobs/job.ts";
+
 /** The generator id FOQUS sends: one page sequence per session. */
 export const DEFAULT_GENERATOR = "00000000-0000-0000-0000-000000000000";
 
@@ -24,25 +26,14 @@ export class ApiError extends Error {
   }
 }
 
-/** A job as `GET /session/{sid}` and the result pages show it (DESIGN section 2). */
-export interface JobRecord {
-  Id: string;
-  Session: string;
-  Simulation: string;
-  Application: string;
-  State: string;
-  Input: Record<string, unknown>;
+/**
+ * A job as `GET /session/{sid}`, `GET /job/{id}` and the result pages show it (DESIGN section 2):
+ * the service's own record, with Output typed as the JSON object an engine returns.
+ */
+export type JobRecord = Omit<ServiceJobRecord, "Output"> & {
   Output: Record<string, unknown> | null;
-  Message: string | null;
-  ErrorClass?: string;
-  Create: string;
-  Submit: string | null;
-  Setup: string | null;
-  Running: string | null;
-  Finished: string | null;
-  ConsumerId: string | null;
   [field: string]: unknown;
-}
+};
 
 export interface Simulation {
   Name: string;

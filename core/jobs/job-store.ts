@@ -201,21 +201,38 @@ export type JobFields = Record<string, unknown>;
 /** Attributes written only where still missing (timestamps a later event repeats). */
 export type MissingFields = Record<string, unknown>;
 
-function setClauses(fields: JobFields, missing: MissingFields, prefix: string) {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const sets: string[] = [];
+/**
+ * The update that moves a job to `to` (condition stateAllows(to)), setting `fields` and, where
+ * still missing, `missing`: one UpdateItem, or one item of a transaction.
+ */
+function forwardUpdate(
+  key: { sessionId: string; jobId: string },
+  to: JobState,
+  fields: JobFields,
+  missing: MissingFields,
+) {
+  const condition = stateAllows(to);
+  const names: Record<string, string> = { ...condition.names };
+  const values: Record<string, unknown> = { ...condition.values, ":to": to };
+  const sets = ["#state = :to"];
   Object.entries(fields).forEach(([field, value], i) => {
-    names[`#${prefix}${i}`] = field;
-    values[`:${prefix}${i}`] = value;
-    sets.push(`#${prefix}${i} = :${prefix}${i}`);
+    names[`#f${i}`] = field;
+    values[`:f${i}`] = value;
+    sets.push(`#f${i} = :f${i}`);
   });
   Object.entries(missing).forEach(([field, value], i) => {
-    names[`#${prefix}m${i}`] = field;
-    values[`:${prefix}m${i}`] = value;
-    sets.push(`#${prefix}m${i} = if_not_exists(#${prefix}m${i}, :${prefix}m${i})`);
+    names[`#m${i}`] = field;
+    values[`:m${i}`] = value;
+    sets.push(`#m${i} = if_not_exists(#m${i}, :m${i})`);
   });
-  return { names, values, sets };
+  return {
+    TableName: config.jobsTable,
+    Key: { SessionId: key.sessionId, JobId: key.jobId },
+    UpdateExpression: `SET ${sets.join(", ")}`,
+    ConditionExpression: condition.expression,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }
 
 /**
@@ -228,19 +245,8 @@ export async function advanceJob(
   fields: JobFields,
   missing: MissingFields = {},
 ): Promise<"applied" | "stale"> {
-  const condition = stateAllows(to);
-  const set = setClauses(fields, missing, "f");
   try {
-    await documentDbClient().send(
-      new UpdateCommand({
-        TableName: config.jobsTable,
-        Key: { SessionId: key.sessionId, JobId: key.jobId },
-        UpdateExpression: `SET #state = :to, ${set.sets.join(", ")}`,
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: { ...condition.names, ...set.names },
-        ExpressionAttributeValues: { ...condition.values, ...set.values, ":to": to },
-      }),
-    );
+    await documentDbClient().send(new UpdateCommand(forwardUpdate(key, to, fields, missing)));
     return "applied";
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return "stale";
@@ -261,22 +267,11 @@ export async function finishJob(
   fields: JobFields,
   missing: MissingFields = {},
 ): Promise<"applied" | "stale" | "contended"> {
-  const condition = stateAllows(to);
-  const set = setClauses({ ...fields, Seq: seq }, missing, "f");
   try {
     await documentDbClient().send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Update: {
-              TableName: config.jobsTable,
-              Key: { SessionId: key.sessionId, JobId: key.jobId },
-              UpdateExpression: `SET #state = :to, ${set.sets.join(", ")}`,
-              ConditionExpression: condition.expression,
-              ExpressionAttributeNames: { ...condition.names, ...set.names },
-              ExpressionAttributeValues: { ...condition.values, ...set.values, ":to": to },
-            },
-          },
+          { Update: forwardUpdate(key, to, { ...fields, Seq: seq }, missing) },
           counterAdvanceItem(key.sessionId, seq - 1, seq),
           finishEntryItem(key.sessionId, seq, key.jobId),
         ],

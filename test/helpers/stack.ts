@@ -92,3 +92,10 @@ export async function newUser(
   const client = new FoqusClient(url, username, password);
   return { username, password, client, call: client.send.bind(client) };
 }
+
+/** PUTs `body` to a presigned S3 URL as the turbine client does (no auth, an empty Content-Type). */
+export async function putToPresignedUrl(location: string | null, body: string): Promise<number> {
+  if (!location) throw new Error("the response carried no Location to upload to");
+  const response = await fetch(location, { method: "PUT", body, headers: { "content-type": "" } });
+  return response.status;
+}

@@ -2,7 +2,7 @@
  * The success shapes of DESIGN section 2, route by route, through the local gateway.
  */
 import test from "ava";
-import { newUser, stopAll, uniqueName } from "../helpers/stack.ts";
+import { newUser, putToPresignedUrl, stopAll, uniqueName } from "../helpers/stack.ts";
 
 test.after.always(stopAll);
 
@@ -101,12 +101,7 @@ test("PUT …/input?SignedUrl=True with an empty body answers 302 to an upload t
   const response = await user.call("PUT", `/simulation/${name}/input/session.foqus?SignedUrl=True`);
   t.is(response.status, 302);
   // The turbine client PUTs with an empty Content-Type header.
-  const stored = await fetch(response.headers.get("location")!, {
-    method: "PUT",
-    body: "flowsheet",
-    headers: { "content-type": "" },
-  });
-  t.is(stored.status, 200);
+  t.is(await putToPresignedUrl(response.headers.get("location"), "flowsheet"), 200);
   t.is(await (await user.call("GET", `/simulation/${name}/input/session.foqus`)).text(), "flowsheet");
 });
 

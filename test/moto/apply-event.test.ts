@@ -192,19 +192,14 @@ test("result pages hold every terminal job exactly once, in finish order", async
   for (const id of ids.slice(3, 5))
     await applyEvent(jobEvent(username, sid, id, "job.error", { message: "x" }));
   t.is(await closeResultPage(sid, gen), 1);
-  const page1 = await readResultPage(sid, gen, 1);
-  await markPageRead(sid, gen, 1);
-  t.deepEqual(
-    page1.map((job) => job.JobId),
-    ids.slice(0, 3),
-  );
+  const readPage = async (page: number) => {
+    const jobs = await readResultPage(sid, gen, page);
+    await markPageRead(sid, gen, page);
+    return jobs.map((job) => job.JobId);
+  };
+  t.deepEqual(await readPage(1), ids.slice(0, 3));
   t.is(await closeResultPage(sid, gen), 2);
-  const page2 = await readResultPage(sid, gen, 2);
-  await markPageRead(sid, gen, 2);
-  t.deepEqual(
-    page2.map((job) => job.JobId),
-    ids.slice(3, 5),
-  );
+  t.deepEqual(await readPage(2), ids.slice(3, 5));
   // Nothing new: the newest page number again.
   t.is(await closeResultPage(sid, gen), 2);
   // A second generator pages the same jobs independently.

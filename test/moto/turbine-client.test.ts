@@ -4,7 +4,7 @@
  * parameters), from a brand-new user's first call to a started session: no client change needed.
  */
 import test from "ava";
-import { api, newUser, stopAll, uniqueName } from "../helpers/stack.ts";
+import { api, newUser, putToPresignedUrl, stopAll, uniqueName } from "../helpers/stack.ts";
 
 test.after.always(stopAll);
 
@@ -55,12 +55,7 @@ test("a new FOQUS user creates a simulation, uploads its files, appends, starts 
   // A model file: empty PUT with SignedUrl=True must answer 302, then a PUT to S3 with an empty Content-Type.
   const signed = await call("PUT", `/simulation/${name}/input/BFB.acmf?SignedUrl=True`, { body: "" });
   t.is(signed.status, 302);
-  const upload = await fetch(signed.headers.get("location")!, {
-    method: "PUT",
-    body: "model bytes",
-    headers: { "content-type": "" },
-  });
-  t.is(upload.status, 200);
+  t.is(await putToPresignedUrl(signed.headers.get("location"), "model bytes"), 200);
   t.is(await (await call("GET", `/simulation/${name}/input/configuration`)).text(), session);
   t.is(await (await call("GET", `/simulation/${name}/input/BFB.acmf`)).text(), "model bytes");
 
