@@ -1,24 +1,31 @@
 /**
  * @module local/demo
- * `make demo`: brings the local stack up, drives a real session through the public API the way
- * FOQUS does, and stops everything. Exits 0 only if every job of the first session appears in
+ * `make demo`: brings the local stack up, drives real sessions through the public API the way
+ * FOQUS does, and stops everything. Exits 0 only if every job of each paged session appears in
  * the result pages exactly once.
  *
- *   1. create the sample simulation (a CSTR reactor model run by the command engine);
- *   2. append 500 jobs in chunks of 20, calling start after each chunk, as FOQUS does;
- *   3. watch it with a live progress bar while reading result pages as they close;
- *   4. start a second session of slow jobs and kill it mid-run;
- *   5. print a summary table.
+ *   1. the sample CSTR reactor model (command engine): 500 jobs appended in chunks of 20, start
+ *      after each chunk, as FOQUS does, watched with a live progress bar while reading result
+ *      pages as they close;
+ *   2. when this machine has FOQUS: a real flowsheet (worker/apps/flowsheets/mix-scale.foqus)
+ *      uploaded as FOQUS desktop uploads one, and a few hundred samples of it run the same way;
+ *   3. a session of slow jobs, killed mid-run;
+ *   4. a summary table per session.
  */
 import "./env/process-defaults.ts";
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FoqusClient, type JobRecord } from "../client/api-client.ts";
+import { fileURLToPath } from "node:url";
+import { FoqusClient, type JobRecord, type JobRequest } from "../client/api-client.ts";
 import { resultPages } from "../client/result-pages.ts";
+import { findFoqusRuntime } from "./env/foqus-runtime.ts";
 import { type Stack, startStack } from "./env/stack.ts";
 
 const JOBS = Number(process.env.DEMO_JOBS ?? 500);
+const FLOWSHEET_SAMPLES = Number(process.env.DEMO_FLOWSHEET_SAMPLES ?? 300);
 const CHUNK = 20;
 const TIMEOUT_MS = 10 * 60_000;
+const FLOWSHEET = fileURLToPath(new URL("../worker/apps/flowsheets/mix-scale.foqus", import.meta.url));
 
 function bar(counts: Record<string, number>, total: number): string {
   const done = (counts.success ?? 0) + (counts.error ?? 0) + (counts.terminate ?? 0);
@@ -37,34 +44,38 @@ function countStates(jobs: JobRecord[]): Record<string, number> {
   return counts;
 }
 
-async function runMainSession(
+interface PagedSession {
+  label: string;
+  ids: string[];
+  records: JobRecord[];
+  pages: number;
+}
+
+/**
+ * Appends `jobs` in chunks of 20 with start after each (as FOQUS does), then reads the result
+ * pages as they close, the way FOQUS does, with a live progress bar.
+ */
+async function runPagedSession(
   client: FoqusClient,
-): Promise<{ ids: string[]; records: JobRecord[]; pages: number }> {
-  await client.putSimulation("cstr-demo", "cstr");
+  label: string,
+  jobs: JobRequest[],
+): Promise<PagedSession> {
   const sid = await client.createSession();
-  console.log(`session ${sid}: appending ${JOBS} jobs in chunks of ${CHUNK}, start after each chunk`);
+  console.log(
+    `\n${label}: session ${sid}, ${jobs.length} jobs in chunks of ${CHUNK}, start after each chunk`,
+  );
   const ids: string[] = [];
-  for (let first = 0; first < JOBS; first += CHUNK) {
-    const chunk = Array.from({ length: Math.min(CHUNK, JOBS - first) }, (_, k) => {
-      const i = first + k;
-      return {
-        Simulation: "cstr-demo",
-        Input: { T: 300 + (i % 100), tau: 0.5 + Math.floor(i / 100) * 0.5 },
-        Reset: false,
-      };
-    });
-    ids.push(...(await client.append(sid, chunk)));
+  for (let first = 0; first < jobs.length; first += CHUNK) {
+    ids.push(...(await client.append(sid, jobs.slice(first, first + CHUNK))));
     await client.start(sid);
   }
-
-  // Read result pages the way FOQUS does: close a page, read it if it is new.
   const records: JobRecord[] = [];
-  let pagesRead = 0;
+  let pages = 0;
   const deadline = Date.now() + TIMEOUT_MS;
   let lastLine = "";
   for await (const poll of resultPages(client, sid)) {
     records.push(...poll.records);
-    pagesRead = poll.page;
+    pages = poll.page;
     const line = bar(countStates(await client.jobs(sid)), ids.length);
     if (line !== lastLine) {
       process.stdout.write(process.stdout.isTTY ? `\r${line}` : `${line}\n`);
@@ -74,7 +85,30 @@ async function runMainSession(
     if (Date.now() > deadline) throw new Error(`timed out with ${records.length}/${ids.length} results read`);
   }
   if (process.stdout.isTTY) process.stdout.write("\n");
-  return { ids, records, pages: pagesRead };
+  return { label, ids, records, pages };
+}
+
+async function runCstrSession(client: FoqusClient): Promise<PagedSession> {
+  await client.putSimulation("cstr-demo", "cstr");
+  const jobs = Array.from({ length: JOBS }, (_, i) => ({
+    Simulation: "cstr-demo",
+    Input: { T: 300 + (i % 100), tau: 0.5 + Math.floor(i / 100) * 0.5 },
+    Reset: false,
+  }));
+  return runPagedSession(client, "CSTR model", jobs);
+}
+
+/** The flowsheet staged as FOQUS desktop stages one: simulation zzfoqus_<name>, its configuration. */
+async function runFlowsheetSession(client: FoqusClient): Promise<PagedSession> {
+  const name = "zzfoqus_mix_scale";
+  await client.putSimulation(name, "foqus");
+  await client.putInput(name, "configuration", readFileSync(FLOWSHEET), "");
+  const jobs = Array.from({ length: FLOWSHEET_SAMPLES }, (_, i) => ({
+    Simulation: name,
+    Input: { Mix: { x: i / 10, y: 1 + (i % 7) } },
+    Reset: false,
+  }));
+  return runPagedSession(client, "FOQUS flowsheet mix-scale", jobs);
 }
 
 async function runKilledSession(client: FoqusClient): Promise<Record<string, number>> {
@@ -104,22 +138,21 @@ async function runKilledSession(client: FoqusClient): Promise<Record<string, num
   }
 }
 
-function summarize(ids: string[], records: JobRecord[], pages: number): string[] {
+/** Problems with a session's pages (every job exactly once), and its summary table. */
+function summarize(session: PagedSession, figures: [string, (record: JobRecord) => unknown][]): string[] {
+  const { ids, records, pages } = session;
   const problems: string[] = [];
   const seen = new Map<string, number>();
   for (const record of records) seen.set(record.Id, (seen.get(record.Id) ?? 0) + 1);
   const missing = ids.filter((id) => !seen.has(id));
   const doubled = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
   const strangers = [...seen.keys()].filter((id) => !ids.includes(id));
-  if (missing.length) problems.push(`${missing.length} jobs never appeared in a result page`);
-  if (doubled.length) problems.push(`${doubled.length} jobs appeared in more than one page`);
-  if (strangers.length) problems.push(`${strangers.length} records belong to no appended job`);
+  const where = `${session.label}:`;
+  if (missing.length) problems.push(`${where} ${missing.length} jobs never appeared in a result page`);
+  if (doubled.length) problems.push(`${where} ${doubled.length} jobs appeared in more than one page`);
+  if (strangers.length) problems.push(`${where} ${strangers.length} records belong to no appended job`);
 
-  const conversions = records
-    .map((record) => (record.Output?.output as { X?: number } | undefined)?.X)
-    .filter((x): x is number => typeof x === "number");
-  const counts = countStates(records);
-  console.log("\nSession 1 summary");
+  console.log(`\n${session.label}`);
   console.log("  ┌──────────────────────────┬────────────┐");
   const row = (label: string, value: string | number) =>
     console.log(`  │ ${label.padEnd(24)} │ ${String(value).padStart(10)} │`);
@@ -127,14 +160,19 @@ function summarize(ids: string[], records: JobRecord[], pages: number): string[]
   row("result pages read", pages);
   row("records in pages", records.length);
   row("appeared exactly once", ids.length - missing.length - doubled.length);
-  for (const [state, n] of Object.entries(counts)) row(`state ${state}`, n);
-  if (conversions.length > 0) {
-    row("conversion X min", Math.min(...conversions).toFixed(4));
-    row("conversion X max", Math.max(...conversions).toFixed(4));
+  for (const [state, n] of Object.entries(countStates(records))) row(`state ${state}`, n);
+  for (const [label, pick] of figures) {
+    const values = records.map(pick).filter((x): x is number => typeof x === "number");
+    if (values.length === 0) continue;
+    row(`${label} min`, Math.min(...values).toFixed(4));
+    row(`${label} max`, Math.max(...values).toFixed(4));
   }
   console.log("  └──────────────────────────┴────────────┘");
   return problems;
 }
+
+const outputOf = (record: JobRecord) =>
+  record.Output?.output as Record<string, Record<string, number>> | undefined;
 
 async function main(): Promise<void> {
   let stack: Stack | undefined;
@@ -156,13 +194,29 @@ async function main(): Promise<void> {
       `authenticated as ${stack.user}; applications: ${applications.map((app) => app.Name).join(", ")}`,
     );
 
-    const main = await runMainSession(client);
+    const cstr = await runCstrSession(client);
+    const foqus = findFoqusRuntime();
+    const flowsheet = foqus.available ? await runFlowsheetSession(client) : undefined;
+    if (!foqus.available) console.log(`\nNo FOQUS flowsheet session: ${foqus.reason}`);
     const killed = await runKilledSession(client);
-    console.log(`session 2 after kill: ${JSON.stringify(killed)}`);
-    const problems = summarize(main.ids, main.records, main.pages);
+    console.log(`killed session after kill: ${JSON.stringify(killed)}`);
+    const problems = summarize(cstr, [["conversion X", (r) => (r.Output?.output as { X?: number })?.X]]);
+    if (flowsheet) {
+      problems.push(
+        ...summarize(flowsheet, [
+          ["Mix.s = x + y", (r) => outputOf(r)?.Mix?.s],
+          ["Scale.r = 3 s", (r) => outputOf(r)?.Scale?.r],
+        ]),
+      );
+      const failed = flowsheet.records.filter((record) => record.State !== "success");
+      if (failed.length)
+        problems.push(`${failed.length} flowsheet samples did not succeed: ${failed[0]?.Message}`);
+    }
     if (!killed.terminate) problems.push("the killed session has no terminated job");
     if (problems.length > 0) throw new Error(problems.join("; "));
-    console.log("\ndemo passed: every job of session 1 was paged exactly once.");
+    console.log(
+      `\ndemo passed: every job of the ${flowsheet ? "CSTR and flowsheet sessions" : "CSTR session"} was paged exactly once.`,
+    );
   } finally {
     await stop();
   }

@@ -5,8 +5,12 @@
  * N worker processes; writes .local/stack.json (apiUrl, user, password, awsEndpoint) and stops
  * everything on Ctrl-C or SIGTERM.
  *
- * Ports: FOQUS_API_PORT (default 8080) and MOTO_PORT (default 5055). Workers: FOQUS_WORKERS
- * (default 2).
+ * The API is served over http and, with the checkout's own CA (local/env/tls.ts, .local/tls/),
+ * over https as well, for FOQUS desktop, which sends credentials only over https. `make local`
+ * writes .local/turbine_aws.cfg for it (local/env/turbine-config.ts) and removes it on stop.
+ *
+ * Ports: FOQUS_API_PORT (http, default 8080), FOQUS_HTTPS_PORT (https, default 8443) and
+ * MOTO_PORT (default 5055). Workers: FOQUS_WORKERS (default 2).
  */
 import "./process-defaults.ts";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -19,15 +23,20 @@ import type { SQSEvent } from "aws-lambda";
 import { type LocalStack, localStackFile } from "../../cli/local-stack.ts";
 import { type Gateway, startGateway } from "../runtime/gateway.ts";
 import { type SqsTrigger, startSqsTrigger } from "../runtime/sqs-trigger.ts";
+import { findFoqusRuntime, foqusWorkerEnvironment } from "./foqus-runtime.ts";
 import { type MotoServer, startMoto } from "./moto.ts";
 import { assertPortFree } from "./ports.ts";
 import { applyStack, type StackOutputs } from "./terraform.ts";
+import { ensureLocalTls, type LocalTls } from "./tls.ts";
+import { LOCAL_TURBINE_CONFIG, removeTurbineConfig, writeTurbineConfig } from "./turbine-config.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const STACK_FILE = localStackFile();
 
 export interface StackOptions {
   apiPort?: number;
+  /** Also serve the API over https on this port (0: a free one), with the checkout's CA; unset: http only. */
+  httpsPort?: number;
   motoPort?: number;
   workers?: number;
   /** Extra environment for worker processes (engine settings in tests). */
@@ -37,10 +46,20 @@ export interface StackOptions {
   /** Print one line per API request. */
   logRequests?: boolean;
   writeStackFile?: boolean;
+  /** Write .local/turbine_aws.cfg (FOQUS desktop, the turbine client) when https is served; removed on stop. */
+  writeTurbineConfig?: boolean;
 }
 
 export interface Stack {
   apiUrl: string;
+  /** The https URL of the same API, when served. */
+  httpsUrl: string | undefined;
+  /** The CA certificate that signed the https certificate (REQUESTS_CA_BUNDLE), when https is served. */
+  caCertPath: string | undefined;
+  /** Why https was asked for but is not served (openssl missing). */
+  httpsUnavailable: string | undefined;
+  /** The turbine_aws.cfg written for FOQUS desktop, if any. */
+  turbineConfigFile: string | undefined;
   user: string;
   password: string;
   awsEndpoint: string;
@@ -95,6 +114,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     if (options.apiPort) await assertPortFree(options.apiPort, "FOQUS_API_PORT");
+    if (options.httpsPort && options.httpsPort === options.apiPort)
+      throw new Error(
+        `FOQUS_HTTPS_PORT and FOQUS_API_PORT are both ${options.httpsPort}: http and https need two ports, e.g. FOQUS_API_PORT=8080 FOQUS_HTTPS_PORT=8443 make local`,
+      );
+    if (options.httpsPort) await assertPortFree(options.httpsPort, "FOQUS_HTTPS_PORT");
+    let tls: LocalTls | undefined;
+    let httpsUnavailable: string | undefined;
+    if (options.httpsPort !== undefined) {
+      const result = ensureLocalTls();
+      if (result.available) {
+        tls = result;
+        if (result.generated !== "none")
+          step(
+            `made ${result.generated === "ca+server" ? "a local CA and a server certificate" : "a new server certificate"} in ${dirname(result.caCertPath)}`,
+          );
+      } else {
+        httpsUnavailable = result.reason;
+        step(`https unavailable: ${result.reason}; serving http only (FOQUS desktop needs https)`);
+      }
+    }
     step(
       `starting the AWS emulator (moto) on ${options.motoPort ? `port ${options.motoPort}` : "a free port"}`,
     );
@@ -130,10 +169,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const gateway: Gateway = await startGateway({
       ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),
+      ...(tls ? { https: { key: tls.key, cert: tls.cert, port: options.httpsPort ?? 0 } } : {}),
       ...(options.logRequests ? { onRequest: (line: string) => log(`  api: ${line}`) } : {}),
     });
     cleanups.push(() => gateway.close());
-    step(`API listening at ${gateway.url}`);
+    step(`API listening at ${gateway.url}${gateway.httpsUrl ? ` and ${gateway.httpsUrl}` : ""}`);
 
     const { handler: updateProcessor } = await import("../../handlers/update-processor.ts");
     const triggers: SqsTrigger[] = [];
@@ -155,6 +195,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const workers: ChildProcess[] = [];
     const workerQueue = outputs.job_queue_urls.linux ?? Object.values(outputs.job_queue_urls)[0] ?? "";
+    // The real FOQUS, when this machine has it, turns the workers' foqus engine on.
+    const foqus = findFoqusRuntime();
+    const foqusEnv = foqusWorkerEnvironment(foqus);
     const addWorker = (extraEnv: Record<string, string> = {}) => {
       const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "worker/main.ts")], {
         cwd: ROOT,
@@ -162,6 +205,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...process.env,
           ...env,
           JOB_QUEUE_URL: workerQueue,
+          ...foqusEnv,
           WORKER_ID: `local-${workers.length + 1}`,
           ...options.workerEnv,
           ...extraEnv,
@@ -174,10 +218,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => stopWorkers(workers));
     const count = options.workers ?? 0;
     for (let i = 0; i < count; i++) addWorker();
-    if (count > 0) step(`${count} worker process(es) started on the linux pool queue`);
+    if (count > 0) {
+      step(`${count} worker process(es) started on the linux pool queue`);
+      step(
+        foqus.available
+          ? `  they run FOQUS flowsheets (application foqus) with ${foqus.python}${foqus.foqusPath ? ` and ${foqus.foqusPath}` : ""}`
+          : `  no worker runs FOQUS flowsheets (application foqus): ${foqus.reason}`,
+      );
+    }
+
+    let turbineConfigFile: string | undefined;
+    if (options.writeTurbineConfig && gateway.httpsUrl) {
+      const credentials = { baseUrl: gateway.httpsUrl, user, password };
+      writeTurbineConfig(LOCAL_TURBINE_CONFIG, credentials);
+      turbineConfigFile = LOCAL_TURBINE_CONFIG;
+      cleanups.push(() => removeTurbineConfig(LOCAL_TURBINE_CONFIG, credentials));
+    }
 
     const stack: Stack = {
       apiUrl: gateway.url,
+      httpsUrl: gateway.httpsUrl,
+      caCertPath: gateway.httpsUrl ? tls?.caCertPath : undefined,
+      httpsUnavailable,
+      turbineConfigFile,
       user,
       password,
       awsEndpoint: moto.endpoint,
@@ -229,21 +292,38 @@ async function stopWorkers(workers: ChildProcess[]): Promise<void> {
 async function main(): Promise<void> {
   const stack = await startStack({
     apiPort: integerEnv("FOQUS_API_PORT", 8080),
+    httpsPort: integerEnv("FOQUS_HTTPS_PORT", 8443),
     motoPort: integerEnv("MOTO_PORT", 5055),
     workers: integerEnv("FOQUS_WORKERS", 2),
     logRequests: true,
     writeStackFile: true,
+    writeTurbineConfig: true,
   });
+  const foqusLines =
+    stack.httpsUrl && stack.caCertPath && stack.turbineConfigFile
+      ? [
+          `FOQUS desktop: Settings → Turbine → "Turbine Configuration (remote)" = ${stack.turbineConfigFile}`,
+          "  and, in the shell that starts FOQUS:",
+          `  export REQUESTS_CA_BUNDLE=${stack.caCertPath}`,
+        ]
+      : [`FOQUS desktop: unavailable here (it needs https: ${stack.httpsUnavailable ?? "not served"})`];
   console.log(
     [
       "",
       "FOQUS Cloud is running locally.",
       `  apiUrl      ${stack.apiUrl}`,
+      ...(stack.httpsUrl ? [`  httpsUrl    ${stack.httpsUrl}`] : []),
       `  user        ${stack.user}`,
       `  password    ${stack.password}`,
       `  awsEndpoint ${stack.awsEndpoint}`,
       `  (also in ${STACK_FILE})`,
+      ...foqusLines,
       `Try: curl -u ${stack.user}:${stack.password} ${stack.apiUrl}/application`,
+      ...(stack.httpsUrl && stack.caCertPath
+        ? [
+            `     curl --cacert ${stack.caCertPath} -u ${stack.user}:${stack.password} ${stack.httpsUrl}/application`,
+          ]
+        : []),
       "Press Ctrl-C to stop.",
     ].join("\n"),
   );

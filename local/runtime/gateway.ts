@@ -5,9 +5,20 @@
  * Gateway does, answering 401 itself when the Authorization header is missing), turns the
  * request into an API Gateway v2 event and invokes the same handler code in-process. It keeps
  * API Gateway's limits: 10 MB request bodies, 6 MB Lambda payloads, CORS preflight without auth.
+ *
+ * It serves plain http, https (`node:https` with a given key and certificate, for clients such
+ * as FOQUS desktop that send credentials only over https), or both at once: every server it
+ * starts calls the one request handler, so both answer exactly alike.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type {
   APIGatewayProxyStructuredResultV2,
   APIGatewayRequestAuthorizerEventV2,
@@ -100,18 +111,36 @@ function matchExact(method: string, path: string) {
 }
 
 export interface GatewayOptions {
+  /** The plain http port on 127.0.0.1 (default: a free one). */
   port?: number;
+  /** Serve plain http (default true); false with `https` serves https only. */
+  http?: boolean;
+  /** Also (or, with `http: false`, instead) serve https with this key and certificate (PEM). */
+  https?: { key: string | Buffer; cert: string | Buffer; port?: number };
   /** Called for every request with its status (for logs). */
   onRequest?: (line: string) => void;
 }
 
 export interface Gateway {
+  /** The http URL, or the https one when only https is served. */
   url: string;
-  server: Server;
+  /** `http://127.0.0.1:<port>`, when plain http is served. */
+  httpUrl: string | undefined;
+  /** `https://127.0.0.1:<port>`, when https is served. */
+  httpsUrl: string | undefined;
+  /** The first server (http, else https). */
+  server: Server | HttpsServer;
+  servers: (Server | HttpsServer)[];
   close(): Promise<void>;
 }
 
-export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+/**
+ * The gateway's one request handler (route, authorizer, event, integration), shared by every
+ * server the gateway starts.
+ */
+export async function createGatewayHandler(
+  options: Pick<GatewayOptions, "onRequest"> = {},
+): Promise<RequestListener> {
   const authorize = await loadAuthorizer();
   const handlers = new Map<string, HttpHandler>();
   const handlerFor = async (name: string) => {
@@ -123,7 +152,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     return handler;
   };
 
-  const server = createServer(async (request, response) => {
+  const listener: RequestListener = async (request, response) => {
     const started = Date.now();
     const method = request.method ?? "GET";
     const url = new URL(request.url ?? "/", "http://localhost");
@@ -136,7 +165,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     } finally {
       options.onRequest?.(`${method} ${url.pathname} ${status} ${Date.now() - started}ms`);
     }
-  });
+  };
 
   async function serve(
     request: IncomingMessage,
@@ -241,19 +270,58 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     return status;
   }
 
-  await new Promise<void>((resolve, reject) => {
+  return listener;
+}
+
+function listen(server: Server | HttpsServer, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : 0);
+    });
   });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+}
+
+function closeServer(server: Server | HttpsServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const serveHttp = options.http ?? true;
+  if (!serveHttp && !options.https) throw new Error("startGateway: neither http nor https to serve");
+  const listener = await createGatewayHandler(options);
+  const servers: (Server | HttpsServer)[] = [];
+  let httpUrl: string | undefined;
+  let httpsUrl: string | undefined;
+  try {
+    if (serveHttp) {
+      const server = createServer(listener);
+      servers.push(server);
+      httpUrl = `http://127.0.0.1:${await listen(server, options.port ?? 0)}`;
+    }
+    if (options.https) {
+      const server = createHttpsServer({ key: options.https.key, cert: options.https.cert }, listener);
+      servers.push(server);
+      httpsUrl = `https://127.0.0.1:${await listen(server, options.https.port ?? 0)}`;
+    }
+  } catch (error) {
+    await Promise.all(servers.map(closeServer));
+    throw error;
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
-    server,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: (httpUrl ?? httpsUrl)!,
+    httpUrl,
+    httpsUrl,
+    server: servers[0]!,
+    servers,
+    close: async () => {
+      await Promise.all(servers.map(closeServer));
+    },
   };
 }
