@@ -2,14 +2,18 @@
 # FOQUS Cloud Linux worker image (Amazon Linux 2023)
 #
 # Bakes Node.js 22, the worker (core/ and worker/ of this repository with their dependencies)
-# in /opt/foqus, and the systemd unit foqus-worker.service (images/worker/). An instance of a
+# in /opt/foqus, the systemd unit foqus-worker.service (images/worker/), and FOQUS
+# (`pip install ccsi-foqus==<foqus_version>`) in its own venv, /opt/foqus-venv, on the
+# distribution's Python (images/worker/install-foqus.sh). /etc/foqus/image.env gets
+# FOQUS_PYTHON=/opt/foqus-venv/bin/python, so the worker runs the `foqus` application (flowsheets
+# of Python and plain models; Aspen Plus and ACM nodes need the Windows image). An instance of a
 # worker pool gets its configuration from the pool's user data (terraform/modules/worker-pool),
 # which writes /etc/foqus/worker.env and restarts the unit. Build from the repository root:
 #
 #   packer init images/packer/linux-worker.pkr.hcl
 #   packer build -var region=us-east-1 images/packer/linux-worker.pkr.hcl
 #
-# The build instance needs outbound internet access (dnf repositories, the npm registry).
+# The build instance needs outbound internet access (dnf repositories, the npm registry, PyPI).
 ################################################################################
 
 packer {
@@ -58,9 +62,42 @@ variable "ami_name_prefix" {
 }
 
 variable "root_volume_size_gb" {
-  description = "Size of the image's root volume in GiB (the OS, Node.js, node_modules and the staged-file cache)."
+  description = "Size of the image's root volume in GiB (the OS, Node.js, node_modules, the FOQUS venv (about 1 GiB) and the staged-file cache)."
   type        = number
   default     = 20
+}
+
+variable "foqus_version" {
+  description = "ccsi-foqus release that pip installs into the FOQUS venv (an exact PyPI version, e.g. \"3.27.0\" or \"3.28.0rc0\"). The default is the newest release of the line the engine's contract tests run against (the vendored 3.29.dev0 is master right after 3.28.0rc0; its flowsheet code is that of 3.27.0)."
+  type        = string
+  default     = "3.27.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+((a|b|rc)[0-9]+)?(\\.post[0-9]+)?$", var.foqus_version))
+    error_message = "foqus_version must be an exact ccsi-foqus version such as \"3.27.0\" or \"3.28.0rc0\"."
+  }
+}
+
+variable "foqus_python_package" {
+  description = "Amazon Linux 2023 package of the Python that runs FOQUS (FOQUS supports 3.10 to 3.12): \"python3.11\" or \"python3.12\". The interpreter is /usr/bin/<package>; the venv is made with it."
+  type        = string
+  default     = "python3.11"
+
+  validation {
+    condition     = can(regex("^python3\\.1[12]$", var.foqus_python_package))
+    error_message = "foqus_python_package must be python3.11 or python3.12 (the Pythons FOQUS supports, 3.10 to 3.12, that Amazon Linux 2023 packages)."
+  }
+}
+
+variable "foqus_venv" {
+  description = "Directory of the FOQUS venv; FOQUS_PYTHON in /etc/foqus/image.env is its bin/python."
+  type        = string
+  default     = "/opt/foqus-venv"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9._/-]+$", var.foqus_venv)) && !can(regex("^/opt/foqus(/|$)", var.foqus_venv))
+    error_message = "foqus_venv must be an absolute path of letters, digits, '.', '_', '-' and '/', outside /opt/foqus."
+  }
 }
 
 locals {
@@ -78,7 +115,7 @@ source "amazon-ebs" "linux_worker" {
   instance_type   = var.instance_type
   ssh_username    = "ec2-user"
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
-  ami_description = "FOQUS Cloud worker: Amazon Linux 2023, Node.js 22, /opt/foqus, foqus-worker.service."
+  ami_description = "FOQUS Cloud worker: Amazon Linux 2023, Node.js 22, /opt/foqus, foqus-worker.service, ccsi-foqus ${var.foqus_version} in ${var.foqus_venv}."
 
   source_ami_filter {
     filters = {
@@ -146,6 +183,7 @@ build {
       "${local.repository}/package-lock.json",
       "${local.repository}/tsconfig.json",
       "${local.repository}/images/worker/foqus-worker.service",
+      "${local.repository}/images/worker/install-foqus.sh",
     ]
     destination = "/tmp/foqus-src/"
   }
@@ -187,7 +225,25 @@ build {
       "systemd-analyze verify /etc/systemd/system/foqus-worker.service",
       "systemctl daemon-reload",
       "systemctl enable foqus-worker.service",
+    ]
+  }
 
+  # FOQUS for the `foqus` application: the distribution's Python, a venv with
+  # `pip install ccsi-foqus==<foqus_version>`, a check as the worker's user that FOQUS imports
+  # and the engine's bridge starts it, and FOQUS_PYTHON in /etc/foqus/image.env
+  # (images/worker/install-foqus.sh).
+  provisioner "shell" {
+    execute_command = "chmod +x {{ .Path }}; sudo {{ .Vars }} bash {{ .Path }}"
+    environment_vars = [
+      "FOQUS_VERSION=${var.foqus_version}",
+      "FOQUS_PYTHON_PACKAGE=${var.foqus_python_package}",
+      "FOQUS_VENV=${var.foqus_venv}",
+      "APP_DIR=/opt/foqus",
+      "SERVICE_USER=foqus",
+    ]
+    inline = [
+      "set -euo pipefail",
+      "bash /tmp/foqus-src/install-foqus.sh",
       "rm -rf /tmp/foqus-src",
     ]
   }

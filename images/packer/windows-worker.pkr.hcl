@@ -2,22 +2,27 @@
 # FOQUS Cloud Windows worker image (Windows Server 2022)
 #
 # Bakes Node.js 22 (C:\nodejs), the worker (core/ and worker/ of this repository with their
-# dependencies) in C:\foqus, and the Windows service FoqusWorker
-# (images/worker/install-windows-service.ps1). An instance of a worker pool gets its
-# configuration from the pool's user data (terraform/modules/worker-pool): machine environment
-# variables, then `Restart-Service FoqusWorker`. Build from the repository root:
+# dependencies) in C:\foqus, the Windows service FoqusWorker
+# (images/worker/install-windows-service.ps1), and FOQUS for the `foqus` application
+# (images/worker/install-foqus.ps1): Miniforge in C:\miniforge3, a conda env
+# C:\miniforge3\envs\foqus with `pip install ccsi-foqus==<foqus_version>`, its folders on the
+# machine PATH, FOQUS_PYTHON (machine variable) = its python.exe, NoInteractiveServices = 0.
+# When their installers are given (the *_url / *_sha256 variables; licensed or registration
+# downloads, so no defaults), also what Aspen Plus / ACM nodes need: SQL Server Compact 4.0,
+# SimSinter and TurbineLite. An instance of a worker pool gets its configuration from the
+# pool's user data (terraform/modules/worker-pool): machine environment variables, then
+# `Restart-Service FoqusWorker`. Build from the repository root:
 #
 #   packer init images/packer/windows-worker.pkr.hcl
 #   packer build -var region=us-east-1 images/packer/windows-worker.pkr.hcl
 #
-# FOQUS, Aspen Plus / ACM and their licence configuration are NOT installed here: they are
-# licensed software that must be installed on the base image separately (by hand or by your
-# own build), and that image given as `source_ami_name_filter` / `source_ami_owners`. Give the
-# worker their command lines as a machine environment variable on that image, e.g.
-# COMMAND_APPLICATIONS = {"foqus":"C:\\FOQUS\\foqus-job.cmd"} (see worker/engines/); the user
-# data leaves other machine variables alone.
+# Aspen Plus / ACM and their licence configuration are NOT installed here: they are licensed
+# software that must be installed on the base image separately (by hand or by your own build),
+# and that image given as `source_ami_name_filter` / `source_ami_owners` (images/README.md,
+# "Aspen Plus and ACM"). The user data leaves other machine variables alone.
 #
-# The build instance needs outbound internet access (nodejs.org, the npm registry).
+# The build instance needs outbound internet access (nodejs.org, the npm registry, GitHub for
+# Miniforge, conda-forge, PyPI, and wherever the simulator installers are).
 ################################################################################
 
 packer {
@@ -77,15 +82,154 @@ variable "node_version" {
 }
 
 variable "root_volume_size_gb" {
-  description = "Size of the image's root volume in GiB (Windows, Node.js, node_modules, the staged-file cache; plus FOQUS / Aspen if the base image has them)."
+  description = "Size of the image's root volume in GiB (Windows, Node.js, node_modules, Miniforge and the FOQUS env (about 3 GiB), the staged-file cache; plus Aspen if the base image has it). At least the base image's own root volume size."
   type        = number
   default     = 60
+}
+
+variable "miniforge_version" {
+  description = "Miniforge3 release (conda-forge's Miniconda) installed in C:\\miniforge3, e.g. \"25.3.0-3\": the Windows-x86_64 installer of that GitHub release."
+  type        = string
+  default     = "25.3.0-3"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+-[0-9]+$", var.miniforge_version))
+    error_message = "miniforge_version must be a Miniforge3 release such as \"25.3.0-3\"."
+  }
+}
+
+variable "miniforge_sha256" {
+  description = "SHA-256 of the Miniforge3 installer. \"\" (the default) checks it against the .sha256 file the release publishes beside it; set it to pin the installer yourself."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.miniforge_sha256 == "" || can(regex("^[0-9A-Fa-f]{64}$", var.miniforge_sha256))
+    error_message = "miniforge_sha256 must be empty or 64 hexadecimal digits."
+  }
+}
+
+variable "foqus_version" {
+  description = "ccsi-foqus release that pip installs into the conda env (an exact PyPI version, e.g. \"3.27.0\" or \"3.28.0rc0\"). The default is the newest release of the line the engine's contract tests run against (the vendored 3.29.dev0 is master right after 3.28.0rc0; its flowsheet code is that of 3.27.0)."
+  type        = string
+  default     = "3.27.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+((a|b|rc)[0-9]+)?(\\.post[0-9]+)?$", var.foqus_version))
+    error_message = "foqus_version must be an exact ccsi-foqus version such as \"3.27.0\" or \"3.28.0rc0\"."
+  }
+}
+
+variable "foqus_python_version" {
+  description = "Python of the FOQUS conda env (conda-forge), \"3.10\" to \"3.12\" (what FOQUS supports)."
+  type        = string
+  default     = "3.11"
+
+  validation {
+    condition     = contains(["3.10", "3.11", "3.12"], var.foqus_python_version)
+    error_message = "foqus_python_version must be \"3.10\", \"3.11\" or \"3.12\"."
+  }
+}
+
+variable "pywin32_version" {
+  description = "pywin32 of the FOQUS conda env, from conda-forge before pip runs (FOQUS's install guide): the version ccsi-foqus pins for Windows, \"306\" for the 3.2x releases."
+  type        = string
+  default     = "306"
+}
+
+variable "sql_compact_url" {
+  description = "Microsoft SQL Server Compact 4.0 (x64), TurbineLite's database engine: an http(s) URL (a presigned S3 URL works) or a path on the build instance of SSCERuntime_x64-ENU.exe (its MSIs are unpacked and installed) or of an MSI. \"\" (the default) skips it."
+  type        = string
+  default     = ""
+}
+
+variable "sql_compact_sha256" {
+  description = "SHA-256 of the sql_compact_url file (required when it is set)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.sql_compact_sha256 == "" || can(regex("^[0-9A-Fa-f]{64}$", var.sql_compact_sha256))
+    error_message = "sql_compact_sha256 must be empty or 64 hexadecimal digits."
+  }
+}
+
+variable "simsinter_url" {
+  description = "CCSI SimSinter (3.x) MSI, SimSinterInstaller.msi: an http(s) URL or a path on the build instance. \"\" (the default) skips it."
+  type        = string
+  default     = ""
+}
+
+variable "simsinter_sha256" {
+  description = "SHA-256 of the simsinter_url file (required when it is set)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.simsinter_sha256 == "" || can(regex("^[0-9A-Fa-f]{64}$", var.simsinter_sha256))
+    error_message = "simsinter_sha256 must be empty or 64 hexadecimal digits."
+  }
+}
+
+variable "turbinelite_url" {
+  description = "CCSI TurbineLite MSI, TurbineLite.msi (needs SQL Server Compact 4.0 and SimSinter, from the variables above or the base image): an http(s) URL or a path on the build instance. \"\" (the default) skips it."
+  type        = string
+  default     = ""
+}
+
+variable "turbinelite_sha256" {
+  description = "SHA-256 of the turbinelite_url file (required when it is set)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.turbinelite_sha256 == "" || can(regex("^[0-9A-Fa-f]{64}$", var.turbinelite_sha256))
+    error_message = "turbinelite_sha256 must be empty or 64 hexadecimal digits."
+  }
+}
+
+variable "worker_service_account" {
+  description = "Account of the FoqusWorker service: \"\" (the default) for the virtual account NT SERVICE\\FoqusWorker, or \"LocalSystem\" (for Aspen Plus / ACM nodes, with worker_service_interactive)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = contains(["", "LocalSystem"], var.worker_service_account)
+    error_message = "worker_service_account must be \"\" (the virtual account) or \"LocalSystem\"."
+  }
+}
+
+variable "worker_service_interactive" {
+  description = "Install FoqusWorker as an interactive service (SERVICE_INTERACTIVE_PROCESS; needs worker_service_account = \"LocalSystem\"), so that the Aspen consumers FOQUS starts under it get the interactive window station (NoInteractiveServices = 0 is baked in). For images that run Aspen Plus / ACM nodes."
+  type        = bool
+  default     = false
 }
 
 locals {
   timestamp = formatdate("YYYYMMDDhhmmss", timestamp())
   # The repository root (this file is in images/packer/).
   repository = "${path.root}/../.."
+
+  # What images/worker/install-foqus.ps1 reads, for every one of its steps.
+  install_foqus_environment = [
+    "MINIFORGE_VERSION=${var.miniforge_version}",
+    "MINIFORGE_SHA256=${var.miniforge_sha256}",
+    "FOQUS_VERSION=${var.foqus_version}",
+    "FOQUS_PYTHON_VERSION=${var.foqus_python_version}",
+    "PYWIN32_VERSION=${var.pywin32_version}",
+    "SQL_COMPACT_URL=${var.sql_compact_url}",
+    "SQL_COMPACT_SHA256=${var.sql_compact_sha256}",
+    "SIMSINTER_URL=${var.simsinter_url}",
+    "SIMSINTER_SHA256=${var.simsinter_sha256}",
+    "TURBINELITE_URL=${var.turbinelite_url}",
+    "TURBINELITE_SHA256=${var.turbinelite_sha256}",
+  ]
+
+  # install-windows-service.ps1's account options.
+  service_options = join("", [
+    var.worker_service_account == "" ? "" : " -ServiceAccount '${var.worker_service_account}'",
+    var.worker_service_interactive ? " -Interactive" : "",
+  ])
 }
 
 ################################################################################
@@ -96,7 +240,7 @@ source "amazon-ebs" "windows_worker" {
   region          = var.region
   instance_type   = var.instance_type
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
-  ami_description = "FOQUS Cloud worker: Windows Server 2022, Node.js 22, C:\\foqus, service FoqusWorker."
+  ami_description = "FOQUS Cloud worker: Windows Server 2022, Node.js 22, C:\\foqus, service FoqusWorker, ccsi-foqus ${var.foqus_version} in C:\\miniforge3\\envs\\foqus."
 
   source_ami_filter {
     filters = {
@@ -221,8 +365,11 @@ build {
   }
 
   provisioner "file" {
-    source      = "${local.repository}/images/worker/install-windows-service.ps1"
-    destination = "C:/foqus/service/install-windows-service.ps1"
+    sources = [
+      "${local.repository}/images/worker/install-windows-service.ps1",
+      "${local.repository}/images/worker/install-foqus.ps1",
+    ]
+    destination = "C:/foqus/service/"
   }
 
   # `npm ci`, not `npm ci --omit=dev`: the service runs the TypeScript through tsx
@@ -242,14 +389,46 @@ build {
     ]
   }
 
-  # The FoqusWorker service (Manual until the user data configures it; recovery: restart).
+  # The FoqusWorker service (Manual until the user data configures it; recovery: restart), as
+  # the virtual account, or LocalSystem (interactive) for Aspen (worker_service_account,
+  # worker_service_interactive).
   provisioner "powershell" {
     inline = [
       "$ErrorActionPreference = 'Stop'",
-      "& 'C:\\foqus\\service\\install-windows-service.ps1' -AppDir 'C:\\foqus' -NodeExe 'C:\\nodejs\\node.exe'",
+      "& 'C:\\foqus\\service\\install-windows-service.ps1' -AppDir 'C:\\foqus' -NodeExe 'C:\\nodejs\\node.exe'${local.service_options}",
       "& sc.exe qc FoqusWorker",
       "& sc.exe qfailure FoqusWorker",
     ]
+  }
+
+  # FOQUS (images/worker/install-foqus.ps1, one step per provisioner): Miniforge, the conda env
+  # with ccsi-foqus, the simulator stack for Aspen Plus / ACM nodes when its installers are
+  # given (each skipped with a message otherwise), the machine settings (PATH, FOQUS_PYTHON,
+  # NoInteractiveServices = 0), and a check that the env imports FOQUS and the engine's bridge
+  # starts it with the machine environment the service gets.
+  provisioner "powershell" {
+    environment_vars = local.install_foqus_environment
+    inline           = ["& 'C:\\foqus\\service\\install-foqus.ps1' -Step Miniforge"]
+  }
+
+  provisioner "powershell" {
+    environment_vars = local.install_foqus_environment
+    inline           = ["& 'C:\\foqus\\service\\install-foqus.ps1' -Step Foqus"]
+  }
+
+  provisioner "powershell" {
+    environment_vars = local.install_foqus_environment
+    inline           = ["& 'C:\\foqus\\service\\install-foqus.ps1' -Step Simulators"]
+  }
+
+  provisioner "powershell" {
+    environment_vars = local.install_foqus_environment
+    inline           = ["& 'C:\\foqus\\service\\install-foqus.ps1' -Step Machine"]
+  }
+
+  provisioner "powershell" {
+    environment_vars = local.install_foqus_environment
+    inline           = ["& 'C:\\foqus\\service\\install-foqus.ps1' -Step Check"]
   }
 
   # Last: reset EC2Launch v2 so that instances of the image run their first-boot tasks again,

@@ -29,9 +29,13 @@
 
     The service starts Manual: it must not start before the user data has configured it, which
     then sets it to Automatic and restarts it. It runs as the virtual account
-    NT SERVICE\FoqusWorker, which may read AppDir and Node.js and write only DataDir. FOQUS and
-    Aspen (licensed, installed on the base image separately) may need more: pass
-    -ServiceAccount LocalSystem, or give the virtual account what they need.
+    NT SERVICE\FoqusWorker, which may read AppDir and Node.js and write only DataDir. That is
+    enough for FOQUS flowsheets of Python and plain models. Aspen Plus / ACM nodes (SimSinter and
+    TurbineLite driving Aspen's COM servers, licensed, on the base image) need more: pass
+    -ServiceAccount LocalSystem -Interactive, as the upstream FOQUS cloud worker ran. -Interactive
+    flags the service SERVICE_INTERACTIVE_PROCESS (LocalSystem only), which gives it, and the Aspen
+    consumers FOQUS starts under it, the interactive window station, when the machine allows it
+    (NoInteractiveServices = 0, set by install-foqus.ps1 -Step Machine; see there).
 
 .EXAMPLE
     powershell -ExecutionPolicy Bypass -File install-windows-service.ps1 -AppDir C:\foqus
@@ -49,6 +53,8 @@ param(
     [string] $ServiceName = 'FoqusWorker',
     # 'NT SERVICE\<ServiceName>' (the default: a virtual account) or 'LocalSystem'.
     [string] $ServiceAccount = '',
+    # SERVICE_INTERACTIVE_PROCESS (needs LocalSystem): the interactive window station, for Aspen.
+    [switch] $Interactive,
     # SHUTDOWN_GRACE_SECONDS (10) + 30 s to release the jobs left and flush the event outbox.
     [int] $StopTimeoutSeconds = 40
 )
@@ -57,6 +63,9 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 if ($ServiceAccount -eq '') { $ServiceAccount = "NT SERVICE\$ServiceName" }
+if ($Interactive -and $ServiceAccount -ne 'LocalSystem') {
+    throw "-Interactive needs -ServiceAccount LocalSystem: Windows lets only LocalSystem services interact with the desktop."
+}
 
 foreach ($path in @($NodeExe, (Join-Path $AppDir 'worker\main.ts'), (Join-Path $AppDir 'node_modules\tsx'))) {
     if (-not (Test-Path -LiteralPath $path)) { throw "Missing $($path): copy the code to $AppDir and run npm ci there first." }
@@ -311,6 +320,10 @@ if ($ServiceAccount -ne 'LocalSystem') {
     # A virtual account needs no password; Windows creates it with the service.
     Invoke-Sc config $ServiceName obj= $ServiceAccount
 }
+if ($Interactive) {
+    # WIN32_OWN_PROCESS + INTERACTIVE_PROCESS (type 0x110).
+    Invoke-Sc config $ServiceName type= interact type= own
+}
 # Recovery: restart after 5 s, 5 s, then 30 s; the failure count resets after a day. failureflag 1
 # also counts a stop with a non-zero exit code as a failure.
 Invoke-Sc failure $ServiceName reset= 86400 actions= restart/5000/restart/5000/restart/30000
@@ -335,4 +348,5 @@ function Invoke-Icacls {
 Invoke-Icacls $AppDir /inheritance:r /grant:r "${administrators}:(OI)(CI)F" "${system}:(OI)(CI)F" "${serviceSid}:(OI)(CI)RX" /Q
 Invoke-Icacls $DataDir /inheritance:r /grant:r "${administrators}:(OI)(CI)F" "${system}:(OI)(CI)F" "${serviceSid}:(OI)(CI)M" /Q
 
-Write-Host "Installed service $ServiceName ($binaryPath) running as $ServiceAccount; start type Manual until the user data configures it."
+$interactiveNote = if ($Interactive) { ' (interactive)' } else { '' }
+Write-Host "Installed service $ServiceName ($binaryPath) running as $ServiceAccount$interactiveNote; start type Manual until the user data configures it."
