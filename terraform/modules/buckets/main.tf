@@ -71,8 +71,10 @@ resource "aws_s3_bucket_versioning" "this" {
   }
 }
 
-# No lifecycle configuration yet: the provider polls it for 55 s on moto. Add one (noncurrent
-# version expiry on simulations, the Glacier tiering of results) together with its tests.
+# No lifecycle configuration yet. Add one (noncurrent version expiry on simulations, the Glacier
+# tiering of results) together with its tests. Its create waits 55 s in the provider whatever the
+# backend answers (moto reads the rules back equal at once; see ../../README.md), one
+# configuration per bucket, all in parallel.
 
 ################################################################################
 # CORS
