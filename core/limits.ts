@@ -26,3 +26,20 @@ export const MAX_PRESIGNED_INPUT_BYTES = 5 * 1024 ** 3;
  * apply it.
  */
 export const MAX_INLINE_OUTPUT_BYTES = 200 * 1024;
+
+/**
+ * Largest job Input, in UTF-8 bytes of its JSON. The rest of the 400 KB item is left for the job's
+ * other fields and an output: a finished job whose inline output would not fit beside its Input
+ * has the output moved to S3 by the update processor (jobs/apply-event.ts), so it always fits.
+ */
+export const MAX_INPUT_BYTES = 300 * 1024;
+
+/** Deepest nesting of objects and arrays a job's Input may have. */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
+ * Largest result page answer, in bytes of JSON. A Lambda response carries at most 6 MB, and the
+ * body travels as a JSON string inside it, where each quote and backslash is escaped again (up
+ * to twice the size): half of it, less room for headers.
+ */
+export const MAX_PAGE_BODY_BYTES = Math.floor(2.9 * 1024 * 1024);

@@ -51,6 +51,15 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       job: applied.job,
       outcome,
     });
+    if (outcome === ApplyOutcomes.rejected) {
+      logger.warn("event rejected: it names another owner or an output outside the job's prefix", {
+        event: applied.event,
+        session: applied.session,
+        job: applied.job,
+        username: applied.username,
+        outputKey: applied.outputKey,
+      });
+    }
     metrics.addMetric(`event-${outcome}`, MetricUnit.Count, 1);
   };
   try {

@@ -38,6 +38,11 @@ output "update_topic_arn" {
 output "update_queue_url" {
   description = "URL of the update queue (all events; consumed by the update processor)."
   value       = try(module.messaging.update_queue_url, null)
+
+  precondition {
+    condition     = var.update_queue_visibility_timeout_seconds >= 6 * try(var.function_settings["update-processor"].timeout, 29)
+    error_message = "update_queue_visibility_timeout_seconds must be at least 6 times the update-processor's timeout (function_settings), as AWS advises: a batch still being processed would otherwise reappear and be applied twice at once."
+  }
 }
 
 output "update_dead_letter_queue_url" {

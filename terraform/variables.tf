@@ -139,9 +139,9 @@ variable "backlog_per_instance_target" {
 ################################################################################
 
 variable "update_queue_visibility_timeout_seconds" {
-  description = "Visibility timeout of the update queue, in seconds (0 to 43200). AWS requires it to be at least the update-processor timeout; 6x is the usual advice for Lambda consumers."
+  description = "Visibility timeout of the update queue, in seconds (0 to 43200). At least 6 times the update-processor's timeout, as AWS advises for Lambda consumers of SQS (checked at plan time): a batch still being processed must not reappear."
   type        = number
-  default     = 60
+  default     = 90
 }
 
 variable "update_queue_max_receive_count" {
@@ -214,7 +214,7 @@ variable "function_settings" {
   }))
   default = {
     authorizer         = { memory_size = 256, timeout = 5 }
-    "update-processor" = { memory_size = 512, timeout = 30 }
+    "update-processor" = { memory_size = 512, timeout = 15 }
   }
 }
 

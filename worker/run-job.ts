@@ -11,6 +11,7 @@
  * message deleted); the infrastructure failed or the worker is shutting down (no event, message
  * released for another worker). A run never rejects: it ends in exactly one outcome, logged.
  */
+import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { newEvent } from "../core/events/event-publisher.ts";
 import { EventTypes, type FoqusEvent } from "../core/events/events.ts";
@@ -129,6 +130,8 @@ async function attempt(
 ): Promise<FoqusEvent> {
   const { outbox } = context;
   const engine = context.engineFor(job.Application);
+  // Names this attempt's output object: a duplicate run of the job writes its own.
+  const attemptId = randomUUID();
   const base = {
     username: job.Username,
     session: job.SessionId,
@@ -166,7 +169,7 @@ async function attempt(
       ...base,
       ...stamps,
       event: EventTypes.jobSuccess,
-      ...(await outputFields(job, output)),
+      ...(await outputFields(job, output, attemptId)),
     });
   } catch (error) {
     // Anything but the job's own failure (an abort, the infrastructure) ends in a release.
@@ -177,16 +180,25 @@ async function attempt(
       event: EventTypes.jobError,
       message: error.message,
       errorClass: error.errorClass,
-      ...(error.output ? await outputFields(job, error.output) : {}),
+      ...(error.output ? await outputFields(job, error.output, attemptId) : {}),
     });
   }
 }
 
-/** The output inline, or in the results bucket with its key when too large for an event. */
-async function outputFields(job: JobItem, output: Record<string, unknown>): Promise<Partial<FoqusEvent>> {
+/**
+ * The output inline, or in the results bucket when too large for an event. The limit is measured
+ * on the output as the event message carries it: JSON inside JSON, so every quote and backslash
+ * is escaped again (an output rich in quotes grows by up to half). The object is keyed per
+ * attempt, so a second run of the job never overwrites the output the processor kept.
+ */
+async function outputFields(
+  job: JobItem,
+  output: Record<string, unknown>,
+  attempt: string,
+): Promise<Partial<FoqusEvent>> {
   const json = JSON.stringify(output);
-  if (Buffer.byteLength(json) <= MAX_INLINE_OUTPUT_BYTES) return { outputJson: json };
-  const key = outputKey(job.Username, job.SessionId, job.JobId);
+  if (Buffer.byteLength(JSON.stringify(json)) <= MAX_INLINE_OUTPUT_BYTES) return { outputJson: json };
+  const key = outputKey(job.Username, job.SessionId, job.JobId, attempt);
   await putOutput(key, json);
   return { outputKey: key };
 }

@@ -15,11 +15,11 @@
  *   `consumer.*` events are for observers. All three are acknowledged without a write.
  */
 import { backoff } from "../aws/retry.ts";
-import { EVENT_TARGET_STATE, type FoqusEvent } from "../events/events.ts";
+import { ErrorClasses, EVENT_TARGET_STATE, type FoqusEvent } from "../events/events.ts";
 import { MAX_INLINE_OUTPUT_BYTES } from "../limits.ts";
-import { outputKey, putOutput } from "../results/output-store.ts";
+import { isOwnOutputKey, outputKey, putOutput } from "../results/output-store.ts";
 import { readFinishCounter } from "../results/result-store.ts";
-import { advanceJob, finishJob, type JobFields, type MissingFields } from "./job-store.ts";
+import { advanceJob, finishJob, type JobFields, type MissingFields, type OwnedJobKey } from "./job-store.ts";
 import { isTerminal, type JobState } from "./states.ts";
 
 export const ApplyOutcomes = {
@@ -30,6 +30,12 @@ export const ApplyOutcomes = {
   stale: "stale",
   /** A later event of the same job in the same batch was applied instead. */
   superseded: "superseded",
+  /**
+   * Refused: the event names another user as the job's owner, or an output object outside the
+   * job's own prefix. Code on a worker (FOQUS flowsheets run user code) can publish events; none
+   * may point one user's job at another's data. Logged and counted by the processor.
+   */
+  rejected: "rejected",
 } as const;
 export type ApplyOutcome = (typeof ApplyOutcomes)[keyof typeof ApplyOutcomes];
 
@@ -48,13 +54,18 @@ async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutc
     [stamp]: event.time,
     ...(event.consumer ? { ConsumerId: event.consumer } : {}),
   };
-  const outcome = await advanceJob(keyOf(event), to, fields, earlierStamps(event, fields));
-  return outcome === "applied" ? ApplyOutcomes.applied : ApplyOutcomes.stale;
+  return outcomeOf[await advanceJob(keyOf(event), to, fields, earlierStamps(event, fields))];
 }
 
-function keyOf(event: FoqusEvent): { sessionId: string; jobId: string } {
-  return { sessionId: event.session, jobId: event.job ?? "" };
+function keyOf(event: FoqusEvent): OwnedJobKey {
+  return { sessionId: event.session, jobId: event.job ?? "", username: event.username };
 }
+
+const outcomeOf = {
+  applied: ApplyOutcomes.applied,
+  stale: ApplyOutcomes.stale,
+  foreign: ApplyOutcomes.rejected,
+};
 
 /**
  * Setup and Running times that a later event repeats, written only where still missing: the
@@ -93,6 +104,8 @@ async function outputFields(event: FoqusEvent): Promise<Record<string, string>> 
 }
 
 async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutcome> {
+  if (event.outputKey && !isOwnOutputKey(event.outputKey, event.username, event.session, event.job ?? ""))
+    return ApplyOutcomes.rejected;
   const fields: JobFields = {
     Finished: event.time,
     ...(await outputFields(event)),
@@ -101,18 +114,70 @@ async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutc
     ...(event.consumer ? { ConsumerId: event.consumer } : {}),
   };
   const missing = earlierStamps(event, fields);
+  try {
+    return await numberAndFinish(event, to, fields, missing);
+  } catch (error) {
+    if ((error as Error).name !== "ValidationException") throw error;
+    // DynamoDB refused the item itself (over 400 KB): retrying as contention would never end.
+    // The output moves to S3 and the message is cut; if even that does not fit, the job fails
+    // with a message that says why.
+    const slim = await withoutBulk(event, fields);
+    try {
+      return await numberAndFinish(event, to, slim, missing);
+    } catch (retryError) {
+      if ((retryError as Error).name !== "ValidationException") throw retryError;
+      return numberAndFinish(event, "error", oversizedFailure(event), missing);
+    }
+  }
+}
+
+/** The largest Message kept in a job item; longer ones are cut, keeping their start and end. */
+const MAX_MESSAGE_CHARS = 8000;
+
+function cut(message: string): string {
+  if (message.length <= MAX_MESSAGE_CHARS) return message;
+  const half = MAX_MESSAGE_CHARS / 2;
+  return `${message.slice(0, half)} […] ${message.slice(-half)}`;
+}
+
+async function withoutBulk(event: FoqusEvent, fields: JobFields): Promise<JobFields> {
+  const slim: JobFields = { ...fields };
+  if (typeof slim.OutputJson === "string") {
+    const key = outputKey(event.username, event.session, event.job ?? "unknown");
+    await putOutput(key, slim.OutputJson);
+    delete slim.OutputJson;
+    slim.OutputKey = key;
+  }
+  if (typeof slim.Message === "string") slim.Message = cut(slim.Message);
+  return slim;
+}
+
+function oversizedFailure(event: FoqusEvent): JobFields {
+  return {
+    Finished: event.time,
+    Message:
+      "The job's record would exceed DynamoDB's 400 KB item limit even with its output in S3; make its Input smaller (stage large data as a simulation input file) and append it again.",
+    ErrorClass: ErrorClasses.invalidInput,
+    ...(event.consumer ? { ConsumerId: event.consumer } : {}),
+  };
+}
+
+/** finishJob with the session's next finish number, reading the counter again on contention. */
+async function numberAndFinish(
+  event: FoqusEvent,
+  to: JobState,
+  fields: JobFields,
+  missing: MissingFields,
+): Promise<ApplyOutcome> {
   let known = knownCounters.get(event.session);
   for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
     if (attempt > 1) await backoff(attempt);
     const seq = (known ?? (await readFinishCounter(event.session))) + 1;
     known = undefined;
     const outcome = await finishJob(keyOf(event), to, seq, fields, missing);
-    if (outcome === "applied") {
-      rememberCounter(event.session, seq);
-      return ApplyOutcomes.applied;
-    }
+    if (outcome === "applied") rememberCounter(event.session, seq);
     // "stale": the job was already terminal (or is gone), a duplicate or late event.
-    if (outcome === "stale") return ApplyOutcomes.stale;
+    if (outcome !== "contended") return outcomeOf[outcome];
     // "contended": another terminal event of this session took number seq first; read again.
   }
   throw new Error(

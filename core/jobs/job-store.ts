@@ -5,22 +5,30 @@
  * of job state is here. Each one, its condition, what it answers when the condition fails, and
  * the race the condition guards:
  *
- * - putJobs: unconditional (an append writes fresh ids; a retry rewrites the same ones).
+ * - putNewJobs (append): `jobIsNew` on every job, in transactions of up to 100 items and 4 MB;
+ *   a transaction that fails cancels whole, and the ones before it are rolled back (deleted, only
+ *   while still `create`), so an append is all or nothing. "exists" names the jobs whose id is
+ *   taken. A finished job is never reset to `create` by a reused id (a client `Id`, or an
+ *   Idempotency-Key reused after its window), and two concurrent appends of one id cannot both
+ *   write it.
  * - moveJob (start: create/pause → submit; stop: submit → pause): `stateIs(from)`; false when it
  *   fails. Two starts, or a start and a stop, at once: only the caller whose write won publishes.
  * - advanceJob (the processor: setup, running): `stateAllows(to)`, a lower-rank, non-terminal
- *   state; "stale" when it fails. Duplicate, late and reordered events change nothing.
+ *   state, and `ownedBy(username)`; "stale" when it fails, "foreign" when the event named
+ *   somebody else as the owner. Duplicate, late and reordered events change nothing, and an
+ *   event that code on a worker forged about another user's job changes nothing either.
  * - finishJob (the processor: success, error, terminate): one transaction of `stateAllows(to)`
- *   on the job with the result store's `counterAt(seq - 1)` and `seqFree(seq)`; "stale" when the
+ *   and `ownedBy(username)` on the job with the result store's `counterAt(seq - 1)` and `seqFree(seq)`; "stale" when the
  *   job was already terminal, "contended" when another job of the session took `seq` first. The
  *   first terminal state wins, each terminal job gets exactly one finish number, and the state
  *   and the output are one write: no reader sees a finished job without its output.
  * - deleteSessionJobs: unconditional (the session is being deleted).
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
 import { batchGet, batchWrite, queryAll } from "../aws/dynamo-batch.ts";
+import { mapLimit } from "../concurrency.ts";
 import { config } from "../config.ts";
 import { counterAdvanceItem, finishEntryItem } from "../results/result-store.ts";
 import type { JobItem } from "./job.ts";
@@ -31,6 +39,18 @@ interface Condition {
   expression: string;
   names: Record<string, string>;
   values: Record<string, unknown>;
+}
+
+/** A job as the update processor names it: its key and the owner the event claims. */
+export interface OwnedJobKey {
+  sessionId: string;
+  jobId: string;
+  username: string;
+}
+
+/** Condition: the job belongs to `username` (an event about somebody else's job changes nothing). */
+function ownedBy(username: string): Condition {
+  return { expression: "#owner = :owner", names: { "#owner": "Username" }, values: { ":owner": username } };
 }
 
 /** Condition: the job is in exactly `state`. */
@@ -55,12 +75,109 @@ export const BY_STATE_INDEX = "ByState";
 /** Global index (JobId, Username), keys only: a job found by its id alone, among its owner's. */
 export const BY_JOB_INDEX = "ByJob";
 
-/** Stores new jobs with batched writes. */
-export async function putJobs(jobs: JobItem[]): Promise<void> {
-  await batchWrite(
-    config.jobsTable,
-    jobs.map((job) => ({ PutRequest: { Item: job } })),
-  );
+const TRANSACTION_ITEMS = 100; // DynamoDB TransactWriteItems: 100 items
+const TRANSACTION_BYTES = 4 * 1024 * 1024; // and 4 MB per call
+
+/** Thrown by putNewJobs when some ids already exist; nothing of the append was kept. */
+export class JobsExistError extends Error {
+  constructor(readonly jobIds: string[]) {
+    super(`jobs ${jobIds.join(", ")} already exist`);
+    this.name = "JobsExistError";
+  }
+}
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]
+>[number];
+
+function newJobItem(job: JobItem): TransactItem {
+  return {
+    Put: {
+      TableName: config.jobsTable,
+      Item: job,
+      // jobIsNew: an existing job, finished or not, is never overwritten.
+      ConditionExpression: "attribute_not_exists(JobId)",
+    },
+  };
+}
+
+/** Splits items into transactions within DynamoDB's count and size limits. */
+function transactions(items: { item: TransactItem; bytes: number }[]): TransactItem[][] {
+  const out: TransactItem[][] = [];
+  let current: TransactItem[] = [];
+  let bytes = 0;
+  for (const entry of items) {
+    if (
+      current.length === TRANSACTION_ITEMS ||
+      (current.length > 0 && bytes + entry.bytes > TRANSACTION_BYTES)
+    ) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry.item);
+    bytes += entry.bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/**
+ * Writes new jobs, all or nothing, with `alongside` (items of other tables, e.g. the append's
+ * record) in the first transaction. Throws JobsExistError when an id is taken.
+ */
+export async function putNewJobs(jobs: JobItem[], alongside: TransactItem[] = []): Promise<void> {
+  const sized = [
+    ...alongside.map((item) => ({ item, bytes: 1024 })),
+    ...jobs.map((job) => ({ item: newJobItem(job), bytes: Buffer.byteLength(JSON.stringify(job)) })),
+  ];
+  const done: TransactItem[][] = [];
+  for (const batch of transactions(sized)) {
+    try {
+      await documentDbClient().send(new TransactWriteCommand({ TransactItems: batch }));
+      done.push(batch);
+    } catch (error) {
+      await rollBack(done.flat());
+      if (error instanceof TransactionCanceledException) {
+        const taken = (error.CancellationReasons ?? [])
+          .map((reason, i) =>
+            reason.Code === "ConditionalCheckFailed" ? batch[i]?.Put?.Item?.JobId : undefined,
+          )
+          .filter((id): id is string => typeof id === "string");
+        if (taken.length > 0) throw new JobsExistError(taken);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Deletes what an append wrote before it failed; a job some start already claimed stays. */
+async function rollBack(written: TransactItem[]): Promise<void> {
+  await mapLimit(written, 8, async (item) => {
+    const put = item.Put;
+    const written = put?.Item;
+    if (!put || !written) return;
+    const isJob = put.TableName === config.jobsTable;
+    try {
+      await documentDbClient().send(
+        new DeleteCommand({
+          TableName: put.TableName,
+          Key: isJob
+            ? { SessionId: written.SessionId, JobId: written.JobId }
+            : { SessionId: written.SessionId, Key: written.Key },
+          ...(isJob
+            ? {
+                ConditionExpression: "#state = :create",
+                ExpressionAttributeNames: { "#state": "State" },
+                ExpressionAttributeValues: { ":create": "create" },
+              }
+            : {}),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  });
 }
 
 /** Jobs of one session by id (missing ids are simply absent). */
@@ -205,15 +322,11 @@ export type MissingFields = Record<string, unknown>;
  * The update that moves a job to `to` (condition stateAllows(to)), setting `fields` and, where
  * still missing, `missing`: one UpdateItem, or one item of a transaction.
  */
-function forwardUpdate(
-  key: { sessionId: string; jobId: string },
-  to: JobState,
-  fields: JobFields,
-  missing: MissingFields,
-) {
-  const condition = stateAllows(to);
-  const names: Record<string, string> = { ...condition.names };
-  const values: Record<string, unknown> = { ...condition.values, ":to": to };
+function forwardUpdate(key: OwnedJobKey, to: JobState, fields: JobFields, missing: MissingFields) {
+  const state = stateAllows(to);
+  const owner = ownedBy(key.username);
+  const names: Record<string, string> = { ...state.names, ...owner.names };
+  const values: Record<string, unknown> = { ...state.values, ...owner.values, ":to": to };
   const sets = ["#state = :to"];
   Object.entries(fields).forEach(([field, value], i) => {
     names[`#f${i}`] = field;
@@ -229,10 +342,20 @@ function forwardUpdate(
     TableName: config.jobsTable,
     Key: { SessionId: key.sessionId, JobId: key.jobId },
     UpdateExpression: `SET ${sets.join(", ")}`,
-    ConditionExpression: condition.expression,
+    ConditionExpression: `${state.expression} AND ${owner.expression}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
+    // When the condition fails, the job as it was tells a late event from a foreign one.
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
   };
+}
+
+/** Why a forward update's condition failed: a job of another owner, or already past `to` (or gone). */
+function refusal(key: OwnedJobKey, old: Record<string, unknown> | undefined): "foreign" | "stale" {
+  // The item comes back as DynamoDB wrote it ({S: "…"}), or unmarshalled.
+  const raw = old?.Username as { S?: string } | string | undefined;
+  const owner = typeof raw === "string" ? raw : raw?.S;
+  return owner !== undefined && owner !== key.username ? "foreign" : "stale";
 }
 
 /**
@@ -240,16 +363,17 @@ function forwardUpdate(
  * lower rank. "stale" when the job had already moved past it (or is gone).
  */
 export async function advanceJob(
-  key: { sessionId: string; jobId: string },
+  key: OwnedJobKey,
   to: JobState,
   fields: JobFields,
   missing: MissingFields = {},
-): Promise<"applied" | "stale"> {
+): Promise<"applied" | "stale" | "foreign"> {
   try {
     await documentDbClient().send(new UpdateCommand(forwardUpdate(key, to, fields, missing)));
     return "applied";
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return "stale";
+    if (error instanceof ConditionalCheckFailedException)
+      return refusal(key, error.Item as Record<string, unknown> | undefined);
     throw error;
   }
 }
@@ -261,12 +385,12 @@ export async function advanceJob(
  * "contended" when another terminal job of the session took `seq` first (read the counter again).
  */
 export async function finishJob(
-  key: { sessionId: string; jobId: string },
+  key: OwnedJobKey,
   to: JobState,
   seq: number,
   fields: JobFields,
   missing: MissingFields = {},
-): Promise<"applied" | "stale" | "contended"> {
+): Promise<"applied" | "stale" | "foreign" | "contended"> {
   try {
     await documentDbClient().send(
       new TransactWriteCommand({
@@ -281,6 +405,14 @@ export async function finishJob(
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const [jobReason] = error.CancellationReasons ?? [];
-    return jobReason?.Code === "ConditionalCheckFailed" ? "stale" : "contended";
+    // An item DynamoDB refuses outright (over 400 KB) is no contention: say so to the caller.
+    const invalid = (error.CancellationReasons ?? []).find((reason) => reason.Code === "ValidationError");
+    if (invalid) {
+      throw Object.assign(new Error(invalid.Message ?? "DynamoDB refused the job item"), {
+        name: "ValidationException",
+      });
+    }
+    if (jobReason?.Code !== "ConditionalCheckFailed") return "contended";
+    return refusal(key, jobReason.Item as Record<string, unknown> | undefined);
   }
 }

@@ -1,15 +1,27 @@
 /**
  * @module results/output-store
  * Job outputs too large for an SNS message or a DynamoDB item, in the results bucket at
- * `outputs/<username>/<session>/<job>.json`. Workers write there; readers fetch on demand.
+ * `outputs/<username>/<session>/<job>/<attempt>.json` (workers) or `…/<job>.json` (the
+ * processor). Readers fetch on demand.
  */
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { s3Client } from "../aws/clients.ts";
 import { deletePrefix } from "../aws/s3-prefix.ts";
 import { config } from "../config.ts";
 
-export function outputKey(username: string, sessionId: string, jobId: string): string {
-  return `outputs/${username}/${sessionId}/${jobId}.json`;
+/**
+ * Where a job's output goes: per attempt when a worker writes it (two runs of one job never
+ * write the same object; the processor keeps the winner's key), else the processor's own copy.
+ */
+export function outputKey(username: string, sessionId: string, jobId: string, attempt?: string): string {
+  const job = `outputs/${username}/${sessionId}/${jobId}`;
+  return attempt ? `${job}/${attempt}.json` : `${job}.json`;
+}
+
+/** Whether `key` is one of the job's own output keys (an event may name no other object). */
+export function isOwnOutputKey(key: string, username: string, sessionId: string, jobId: string): boolean {
+  const job = `outputs/${username}/${sessionId}/${jobId}`;
+  return key === `${job}.json` || (key.startsWith(`${job}/`) && !key.slice(job.length + 1).includes("/"));
 }
 
 export async function putOutput(key: string, outputJson: string): Promise<void> {
@@ -30,4 +42,9 @@ export async function getOutputJson(key: string): Promise<string> {
 
 export async function deleteSessionOutputs(username: string, sessionId: string): Promise<number> {
   return deletePrefix(config.resultsBucket, `outputs/${username}/${sessionId}/`);
+}
+
+/** Deletes every output object of a user (removing a user sweeps what no session names any more). */
+export async function deleteUserOutputs(username: string): Promise<number> {
+  return deletePrefix(config.resultsBucket, `outputs/${username}/`);
 }

@@ -6,11 +6,13 @@
  *   S#<seq>               the job that finished n-th {JobId}
  *   G#<gen>               a page sequence's cursor {Pages, Last, Read}
  *   P#<gen>#<page>        a closed page {First, Last}
+ *   A#<hash>              the latest append of a body with this hash {JobIds} (retry detection)
  */
 export const COUNTER_KEY = "SEQ";
 
 export const seqKey = (seq: number): string => `S#${String(seq).padStart(12, "0")}`;
 export const generatorKey = (gen: string): string => `G#${gen}`;
+export const appendKey = (hash: string): string => `A#${hash}`;
 export const pageKey = (gen: string, page: number): string => `P#${gen}#${String(page).padStart(8, "0")}`;
 
 /** Most records one page holds, so a page always fits a Lambda response (6 MB). */

@@ -15,6 +15,13 @@
  *   both advance the cursor from n, so pages never overlap and never skip.
  * - markPageRead: `cursorExists` and `readBefore(page)`; ignored when it fails (already read).
  *   Lets the next close open a new page only once this one was read.
+ * - shrinkResultPage: one transaction of `endsAfter(last)` on the page and `cursorAt(page)` on
+ *   the cursor; ignored when cancelled (another reader shrank it first). A page whose records do
+ *   not fit one response ends earlier, and the rest go to the next page: nothing is skipped,
+ *   since no later page can have been closed while this one was unread.
+ * - appendRecordItem (inside putNewJobs' first transaction): unconditional; it records which
+ *   jobs the latest append of a body created, so a retry of that body can be recognised (see
+ *   jobs/append-jobs.ts). Written with the jobs, so it never names jobs that were not written.
  * - deleteSessionResults: unconditional (the session is being deleted).
  *
  * The answer to a close is always the newest page's number (0 before the first page), and no
@@ -33,7 +40,7 @@ import { config } from "../config.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import type { JobItem } from "../jobs/job.ts";
 import { getJobs } from "../jobs/job-store.ts";
-import { COUNTER_KEY, generatorKey, MAX_PAGE_RECORDS, pageKey, seqKey } from "./result-keys.ts";
+import { appendKey, COUNTER_KEY, generatorKey, MAX_PAGE_RECORDS, pageKey, seqKey } from "./result-keys.ts";
 
 const GEN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_CLOSE_ATTEMPTS = 10;
@@ -57,6 +64,28 @@ export async function readFinishCounter(sessionId: string): Promise<number> {
     }),
   );
   return (Item?.Last as number | undefined) ?? 0;
+}
+
+/** The jobs the latest append of a body with `hash` created in the session, if any. */
+export async function readAppendRecord(sessionId: string, hash: string): Promise<string[] | undefined> {
+  const { Item } = await documentDbClient().send(
+    new GetCommand({
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: appendKey(hash) },
+      ConsistentRead: true,
+    }),
+  );
+  return Item?.JobIds as string[] | undefined;
+}
+
+/** Transaction item: the latest append of a body with `hash` created `jobIds`. */
+export function appendRecordItem(sessionId: string, hash: string, jobIds: string[]) {
+  return {
+    Put: {
+      TableName: config.resultsTable,
+      Item: { SessionId: sessionId, Key: appendKey(hash), JobIds: jobIds },
+    },
+  };
 }
 
 /** Transaction item: the finish counter moves from `previous` to `next` (condition counterAt). */
@@ -177,6 +206,46 @@ export async function markPageRead(sessionId: string, gen: string, page: number)
     );
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Ends page `page` of `gen` at finish number `last`; the records after it go to the next page. */
+export async function shrinkResultPage(
+  sessionId: string,
+  gen: string,
+  page: number,
+  last: number,
+): Promise<void> {
+  const table = config.resultsTable;
+  try {
+    await documentDbClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: table,
+              Key: { SessionId: sessionId, Key: pageKey(gen, page) },
+              UpdateExpression: "SET #last = :last",
+              ConditionExpression: "#last > :last", // endsAfter(last)
+              ExpressionAttributeNames: { "#last": "Last" },
+              ExpressionAttributeValues: { ":last": last },
+            },
+          },
+          {
+            Update: {
+              TableName: table,
+              Key: { SessionId: sessionId, Key: generatorKey(gen) },
+              UpdateExpression: "SET #last = :last",
+              ConditionExpression: "Pages = :page AND #last > :last", // cursorAt(page)
+              ExpressionAttributeNames: { "#last": "Last" },
+              ExpressionAttributeValues: { ":last": last, ":page": page },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
   }
 }
 

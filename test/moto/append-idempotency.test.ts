@@ -87,10 +87,47 @@ test("a client Id reused with different content answers 409", async (t) => {
   t.is(((await conflict.json()) as { error: string }).error, "JobIdConflict");
 });
 
-test("two keyless appends without Ids are two appends (nothing can tell them from a retry)", async (t) => {
+test("FOQUS's retried append without key or Ids answers the first ids while those jobs are unstarted", async (t) => {
   const user = await newUser();
   const { sim, sid } = await setup(user);
-  await user.call("POST", `/session/${sid}`, { body: [{ Simulation: sim }] });
-  await user.call("POST", `/session/${sid}`, { body: [{ Simulation: sim }] });
+  const chunk = Array.from({ length: 20 }, (_, i) => ({ Simulation: sim, Input: { i }, Reset: false }));
+  const first = await user.client.append(sid, chunk);
+  // The first response was lost; FOQUS sends the same body again before its start.
+  t.deepEqual(await user.client.append(sid, chunk), first);
+  t.deepEqual((await listIds(user, sid)).sort(), [...first].sort());
+  // A different body is a different append.
+  const other = await user.client.append(sid, [{ Simulation: sim, Input: { i: 99 } }]);
+  t.is((await listIds(user, sid)).length, 21);
+  t.false(first.includes(other[0]!));
+});
+
+test("the same body appended after the session started is a new append, never swallowed", async (t) => {
+  const user = await newUser();
+  const { sim, sid } = await setup(user);
+  const chunk = [{ Simulation: sim, Input: { x: 1 } }];
+  const first = await user.client.append(sid, chunk);
+  await user.client.start(sid);
+  const second = await user.client.append(sid, chunk);
+  t.notDeepEqual(second, first);
   t.is((await listIds(user, sid)).length, 2);
+});
+
+test("a key reused with another body after its records expired still writes nothing over existing jobs", async (t) => {
+  const user = await newUser();
+  const { sim, sid } = await setup(user);
+  // Two requests whose derived ids collide stand for a key used again after its 24 h window.
+  const { appendJobs } = await import("../../core/jobs/append-jobs.ts");
+  const ids = await appendJobs(user.username, sid, [{ Simulation: sim, Input: { a: 1 } }], {
+    idempotencyKey: "old-key",
+  });
+  await user.client.start(sid);
+  await t.throwsAsync(
+    appendJobs(user.username, sid, [{ Simulation: sim, Input: { a: 2 } }], { idempotencyKey: "old-key" }),
+    { name: "ConflictError", message: /Idempotency-Key/ },
+  );
+  const jobs = await user.client.jobs(sid);
+  t.deepEqual(
+    jobs.map((job) => [job.Id, job.State, job.Input]),
+    [[ids[0], "submit", { a: 1 }]],
+  );
 });

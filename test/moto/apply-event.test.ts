@@ -224,3 +224,51 @@ test("two concurrent page closes never produce overlapping or missing pages", as
   }
   t.deepEqual(seen, ids);
 });
+
+test("an event naming another owner, or an output outside the job's prefix, is rejected and changes nothing", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(2);
+  const [job, other] = ids as [string, string];
+  // Code on a worker forges events about alice's job as mallory, or points it at mallory's data.
+  t.is(await applyEvent(jobEvent("mallory", sid, job, "job.running")), "rejected");
+  t.is(await applyEvent(jobEvent("mallory", sid, job, "job.success", { outputJson: "{}" })), "rejected");
+  t.is(
+    await applyEvent(
+      jobEvent(username, sid, job, "job.success", { outputKey: `outputs/mallory/${sid}/${job}/a.json` }),
+    ),
+    "rejected",
+  );
+  t.is(
+    await applyEvent(
+      jobEvent(username, sid, job, "job.success", {
+        outputKey: `outputs/${username}/${sid}/${other}/a.json`,
+      }),
+    ),
+    "rejected",
+  );
+  const untouched = await getJob(sid, job);
+  t.is(untouched?.State, "create");
+  t.is(untouched?.Seq, undefined);
+  // The job's own per-attempt key is accepted.
+  const own = `outputs/${username}/${sid}/${job}/attempt-1.json`;
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.success", { outputKey: own })), "applied");
+  t.is((await getJob(sid, job))?.OutputKey, own);
+});
+
+test("a terminal event whose item would pass 400 KB is finished, not retried as contention", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  // An inline output at the limit and a long message: together over DynamoDB's item limit.
+  const outputJson = JSON.stringify({ graphError: 1, blob: "o".repeat(200 * 1024 - 32) });
+  const message = `model failed: ${"m".repeat(250_000)}`;
+  t.is(
+    await applyEvent(jobEvent(username, sid, job, "job.error", { outputJson, message, errorClass: "model" })),
+    "applied",
+  );
+  const stored = await getJob(sid, job);
+  t.is(stored?.State, "error");
+  t.is(stored?.Seq, 1);
+  t.is(stored?.OutputJson, undefined, "the output moved to S3");
+  t.regex(stored?.OutputKey ?? "", new RegExp(`^outputs/${username}/${sid}/${job}`));
+  t.true((stored?.Message?.length ?? 0) <= 8100, "the message was cut");
+  t.true(stored?.Message?.startsWith("model failed: "));
+});

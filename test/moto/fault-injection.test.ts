@@ -13,7 +13,13 @@ import { uniqueName } from "../helpers/stack.ts";
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
 
 /** Faults to inject, consumed one per matching command. */
-const faults = { unprocessedWrites: 0, failedPublishEntries: 0, publishCallsBeforeOutage: -1 };
+const faults = {
+  unprocessedWrites: 0,
+  failedPublishEntries: 0,
+  publishCallsBeforeOutage: -1,
+  /** TransactWriteItems calls to let through before one fails with throttling (-1: none). */
+  transactionsBeforeThrottle: -1,
+};
 let publishCalls = 0;
 
 useClientPlugin((client: AnyClient) => {
@@ -33,6 +39,16 @@ useClientPlugin((client: AnyClient) => {
           ...result,
           output: { ...result.output, UnprocessedItems: { [table]: requests.slice(half) } },
         };
+      }
+      if (context.commandName === "TransactWriteItemsCommand" && faults.transactionsBeforeThrottle >= 0) {
+        if (faults.transactionsBeforeThrottle === 0) {
+          faults.transactionsBeforeThrottle = -1;
+          throw Object.assign(new Error("injected: rate of requests exceeds the allowed throughput"), {
+            name: "ThrottlingException",
+            $retryable: undefined,
+          });
+        }
+        faults.transactionsBeforeThrottle -= 1;
       }
       if (context.commandName === "PublishBatchCommand") {
         publishCalls += 1;
@@ -62,21 +78,42 @@ useClientPlugin((client: AnyClient) => {
 });
 
 test.serial(
-  "an append whose batched writes come back unprocessed retries them: every job is stored once",
+  "a session delete whose batched writes come back unprocessed retries them: every job is deleted",
+  async (t) => {
+    const { deleteSession } = await import("../../core/sessions/session-control.ts");
+    const username = uniqueName("user");
+    const sim = uniqueName("sim");
+    await putSimulation(username, sim, "fake");
+    const { SessionId } = await createSession(username);
+    await appendJobs(
+      username,
+      SessionId,
+      Array.from({ length: 60 }, (_, i) => ({ Simulation: sim, Input: { i } })),
+    );
+    faults.unprocessedWrites = 3;
+    t.is(await deleteSession(username, SessionId), 60);
+    t.is(faults.unprocessedWrites, 0, "the faults were injected");
+    t.deepEqual(await listSessionJobs(SessionId), []);
+  },
+);
+
+test.serial(
+  "an append that fails half-way keeps nothing, and its retry stores every job exactly once",
   async (t) => {
     const username = uniqueName("user");
     const sim = uniqueName("sim");
     await putSimulation(username, sim, "fake");
     const { SessionId } = await createSession(username);
-    faults.unprocessedWrites = 3;
-    const ids = await appendJobs(
-      username,
-      SessionId,
-      Array.from({ length: 60 }, (_, i) => ({ Simulation: sim, Input: { i } })),
-    );
-    t.is(faults.unprocessedWrites, 0, "the faults were injected");
+    const body = Array.from({ length: 250 }, (_, i) => ({ Simulation: sim, Input: { i } }));
+    // 250 jobs and the append's record are three transactions: the third is throttled for good
+    // (the SDK's own retries included: the fault is thrown before them).
+    faults.transactionsBeforeThrottle = 2;
+    await t.throwsAsync(appendJobs(username, SessionId, body), { message: /throughput/ });
+    t.is(faults.transactionsBeforeThrottle, -1, "the fault was injected");
+    t.deepEqual(await listSessionJobs(SessionId), [], "the first two transactions were rolled back");
+    const ids = await appendJobs(username, SessionId, body);
     const stored = await listSessionJobs(SessionId);
-    t.is(stored.length, 60);
+    t.is(stored.length, 250);
     t.deepEqual(stored.map((job) => job.JobId).sort(), [...ids].sort());
   },
 );

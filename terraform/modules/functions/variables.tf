@@ -73,7 +73,7 @@ variable "function_settings" {
   }))
   default = {
     authorizer         = { memory_size = 256, timeout = 5 }
-    "update-processor" = { memory_size = 512, timeout = 30 }
+    "update-processor" = { memory_size = 512, timeout = 15 }
   }
 }
 
