@@ -4,7 +4,7 @@
 NODE_RUN := node --import tsx
 .DEFAULT_GOAL := help
 
-.PHONY: help install foqus-runtime typecheck lint build terraform-check test-unit test-moto test-terraform test local demo bench clean
+.PHONY: help install foqus-runtime typecheck lint build terraform-check test-unit test-moto test-terraform test local demo bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ demo: install foqus-runtime ## bring the local stack up, run a real session end 
 
 bench: install foqus-runtime ## benchmarks; figures printed and written to bench/results.json
 	$(NODE_RUN) bench/run.ts
+
+soak: install ## nothing lost, nothing doubled: 1,000 jobs with 10% of SDK calls failing and workers SIGKILLed
+	$(NODE_RUN) bench/soak.ts
 
 clean: ## remove build output and local state
 	rm -rf dist .local

@@ -18,6 +18,7 @@ export function lambdaEntries(): Record<string, string> {
   const entries: Record<string, string> = {
     authorizer: "handlers/authorizer.ts",
     "update-processor": "handlers/update-processor.ts",
+    "submit-publisher": "handlers/submit-publisher.ts",
   };
   for (const name of new Set(Object.values(routesFile.routes as Record<string, string>))) {
     entries[name] = `handlers/http/${name}.ts`;

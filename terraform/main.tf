@@ -109,6 +109,7 @@ module "functions" {
   bucket_arns      = module.buckets.bucket_arns
   topic_arn        = module.messaging.topic_arn
   update_queue_arn = module.messaging.update_queue_arn
+  jobs_stream_arn  = module.tables.stream_arns["jobs"]
   # Known at plan time: the functions' IAM grants need not wait for the queue (see README).
   planned_update_queue_arn = module.messaging.planned_update_queue_arn
 

@@ -11,12 +11,17 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 import { tracer } from "../observability.ts";
+import { faultPlugin } from "./fault-plugin.ts";
 
 /** Anything with a middleware stack: every SDK v3 client. */
 export type AnyClient = DynamoDBClient | S3Client | SNSClient | SQSClient;
 export type ClientPlugin = (client: AnyClient, service: string) => void;
 
 const plugins: ClientPlugin[] = [];
+
+// The soak run's fault injection (aws/fault-plugin.ts): only against an emulator, never on AWS.
+const faultRate = Number(process.env.FOQUS_FAULT_RATE ?? 0);
+if (faultRate > 0 && config.awsEndpoint) plugins.push(faultPlugin(faultRate));
 const cache = new Map<string, AnyClient>();
 
 /** Registers a plugin for clients created from now on (call before the first request). */

@@ -2,10 +2,10 @@
  * @module sessions/session-control
  * Start, stop, kill and delete a session.
  *
- * - start: claims each job in `create` or `pause` with a conditional write to `submit`, then
- *   publishes `job.submit` for exactly the jobs it claimed (the pool queues take them from the
- *   topic). If publishing fails, the claims of the unsent jobs are undone, so nothing is left
- *   submitted but unsent.
+ * - start: claims each job in `create` or `pause` with a conditional write to `submit`. That is
+ *   all it does: each claim reaches the jobs table's stream, and the submit publisher sends its
+ *   `job.submit` (jobs/submit-outbox.ts), so a start that fails or dies after a claim still gets
+ *   that job run. A retried start claims only what is still unclaimed.
  * - stop: moves `submit` jobs back to `pause`; workers skip a paused job they receive, and
  *   running jobs finish.
  * - kill: marks the session killed (appends fail from then on) and publishes `job.terminate`
@@ -14,11 +14,10 @@
  */
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { mapLimit } from "../concurrency.ts";
-import { isErrorOf } from "../errors.ts";
-import { newEvent, PublishError, publishEvents } from "../events/event-publisher.ts";
+import { newEvent, publishEvents } from "../events/event-publisher.ts";
 import { EventTypes, type FoqusEvent } from "../events/events.ts";
 import { deleteSessionJobs, listJobsInState, moveJob } from "../jobs/job-store.ts";
-import { type JobState, KILLABLE_STATES } from "../jobs/states.ts";
+import { KILLABLE_STATES } from "../jobs/states.ts";
 import { deleteSessionOutputs } from "../results/output-store.ts";
 import { deleteSessionResults } from "../results/result-store.ts";
 import { deleteSessionRecord, getOpenSession, getSession, markSessionKilled } from "./session-store.ts";
@@ -32,39 +31,17 @@ export async function startSession(
 ): Promise<string[]> {
   await getOpenSession(username, sessionId);
   const now = isoNow(clock);
-  const claimed: { jobId: string; from: JobState; application: string }[] = [];
+  const claimed: string[] = [];
   for (const from of ["create", "pause"] as const) {
     const candidates = await listJobsInState(sessionId, from);
     const moved = await mapLimit(candidates, WRITE_CONCURRENCY, (job) =>
       moveJob(sessionId, job.JobId, from, "submit", { field: "Submit", value: now }),
     );
     candidates.forEach((job, i) => {
-      if (moved[i]) claimed.push({ jobId: job.JobId, from, application: job.Application });
+      if (moved[i]) claimed.push(job.JobId);
     });
   }
-  const events: FoqusEvent[] = claimed.map((job) =>
-    newEvent({
-      event: EventTypes.jobSubmit,
-      time: now,
-      username,
-      session: sessionId,
-      job: job.jobId,
-      application: job.application,
-    }),
-  );
-  try {
-    await publishEvents(events);
-  } catch (error) {
-    // Undo the claims of the jobs whose events were not sent, so the client's retry of start
-    // submits exactly those again (the jobs already sent stay submitted).
-    const unsent = new Set(
-      (isErrorOf(error, PublishError) ? error.unpublished : events).map((event) => event.job),
-    );
-    const undo = claimed.filter((job) => unsent.has(job.jobId));
-    await mapLimit(undo, WRITE_CONCURRENCY, (job) => moveJob(sessionId, job.jobId, "submit", job.from));
-    throw error;
-  }
-  return claimed.map((job) => job.jobId);
+  return claimed;
 }
 
 export async function stopSession(

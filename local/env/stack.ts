@@ -19,10 +19,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SQSEvent } from "aws-lambda";
 import { type LocalStack, localStackFile } from "../../cli/local-stack.ts";
+import { startBackendTriggers } from "../runtime/backend-triggers.ts";
 import { type Gateway, startGateway } from "../runtime/gateway.ts";
-import { type SqsTrigger, startSqsTrigger } from "../runtime/sqs-trigger.ts";
 import { findFoqusRuntime, foqusWorkerEnvironment } from "./foqus-runtime.ts";
 import { type MotoServer, startMoto } from "./moto.ts";
 import { assertPortFree } from "./ports.ts";
@@ -175,23 +174,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => gateway.close());
     step(`API listening at ${gateway.url}${gateway.httpsUrl ? ` and ${gateway.httpsUrl}` : ""}`);
 
-    const { handler: updateProcessor } = await import("../../handlers/update-processor.ts");
-    const triggers: SqsTrigger[] = [];
-    const queues = [outputs.update_queue_url, ...Object.values(outputs.job_dead_letter_queue_urls)];
-    for (const queueUrl of queues) {
-      triggers.push(
-        await startSqsTrigger({
-          queueUrl,
-          functionName: "update-processor",
-          handler: (event: SQSEvent, context) => updateProcessor(event, context),
-          onError: (error) => log(`update-processor: ${(error as Error).message}`),
-        }),
-      );
-    }
-    cleanups.push(async () => {
-      await Promise.all(triggers.map((trigger) => trigger.stop()));
+    const backend = await startBackendTriggers(outputs, {
+      onError: (functionName, error) => log(`${functionName}: ${(error as Error).message}`),
     });
-    step(`update processor polling ${queues.length} queues`);
+    cleanups.push(() => backend.stop());
+    step(`update processor and submit publisher polling ${backend.sources} queues and streams`);
 
     const workers: ChildProcess[] = [];
     const workerQueue = outputs.job_queue_urls.linux ?? Object.values(outputs.job_queue_urls)[0] ?? "";

@@ -6,12 +6,11 @@
 import "../../local/env/process-defaults.ts";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { SQSEvent } from "aws-lambda";
 import { FoqusClient } from "../../client/api-client.ts";
 import { applyEnvironment, localEnvironment } from "../../local/env/stack.ts";
 import type { StackOutputs } from "../../local/env/terraform.ts";
+import { type BackendTriggers, startBackendTriggers } from "../../local/runtime/backend-triggers.ts";
 import { type Gateway, startGateway } from "../../local/runtime/gateway.ts";
-import { type SqsTrigger, startSqsTrigger } from "../../local/runtime/sqs-trigger.ts";
 
 const stackFile = process.env.FOQUS_TEST_STACK;
 if (!stackFile) {
@@ -33,36 +32,24 @@ export function api(): Promise<Gateway> {
   return gateway;
 }
 
-let processor: Promise<SqsTrigger[]> | undefined;
-/** The update processor, polling the update queue and the job DLQs, started once per test file. */
-export function startUpdateProcessor(): Promise<SqsTrigger[]> {
-  processor ??= (async () => {
-    const { handler } = await import("../../handlers/update-processor.ts");
-    const queues = [
-      stack.outputs.update_queue_url,
-      ...Object.values(stack.outputs.job_dead_letter_queue_urls),
-    ];
-    return Promise.all(
-      queues.map((queueUrl) =>
-        startSqsTrigger({
-          queueUrl,
-          functionName: "update-processor",
-          waitTimeSeconds: 1,
-          // Failed records come back after 1 s instead of the queue's 60 s.
-          visibilityTimeoutSeconds: 1,
-          handler: (event: SQSEvent, context) => handler(event, context),
-        }),
-      ),
-    );
-  })();
-  return processor;
+let backend: Promise<BackendTriggers> | undefined;
+/**
+ * The backend's triggers, started once per test file: the update processor (update queue and job
+ * DLQs) and the submit publisher (the jobs table's stream).
+ */
+export function startUpdateProcessor(): Promise<BackendTriggers> {
+  // Failed records come back after 1 s instead of the queue's own visibility.
+  // The jobs stream is read from now on: it holds every earlier suite's jobs too.
+  backend ??= startBackendTriggers(stack.outputs, {
+    waitTimeSeconds: 1,
+    visibilityTimeoutSeconds: 1,
+    streamFromNow: true,
+  });
+  return backend;
 }
 
 export async function stopAll(): Promise<void> {
-  await Promise.all([
-    gateway?.then((g) => g.close()),
-    processor?.then((triggers) => Promise.all(triggers.map((trigger) => trigger.stop()))),
-  ]);
+  await Promise.all([gateway?.then((g) => g.close()), backend?.then((triggers) => triggers.stop())]);
 }
 
 export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;

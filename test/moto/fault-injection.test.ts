@@ -19,6 +19,8 @@ const faults = {
   publishCallsBeforeOutage: -1,
   /** TransactWriteItems calls to let through before one fails with throttling (-1: none). */
   transactionsBeforeThrottle: -1,
+  /** UpdateItem calls to let through before every later one fails with throttling (-1: none). */
+  claimsBeforeThrottle: -1,
 };
 let publishCalls = 0;
 
@@ -49,6 +51,14 @@ useClientPlugin((client: AnyClient) => {
           });
         }
         faults.transactionsBeforeThrottle -= 1;
+      }
+      if (context.commandName === "UpdateItemCommand" && faults.claimsBeforeThrottle >= 0) {
+        if (faults.claimsBeforeThrottle === 0) {
+          throw Object.assign(new Error("injected: rate of requests exceeds the allowed throughput"), {
+            name: "ThrottlingException",
+          });
+        }
+        faults.claimsBeforeThrottle -= 1;
       }
       if (context.commandName === "PublishBatchCommand") {
         publishCalls += 1;
@@ -131,9 +141,10 @@ test.serial("a publish batch with a failed entry resends only that entry", async
 });
 
 test.serial(
-  "a start whose publishing fails half-way leaves only the unsent jobs to submit again",
+  "a start that fails after some claims loses none: the claimed jobs reach the outbox, its retry claims the rest",
   async (t) => {
     const { startSession } = await import("../../core/sessions/session-control.ts");
+    const { submitEventsOf } = await import("../../core/jobs/submit-outbox.ts");
     const username = uniqueName("user");
     const sim = uniqueName("sim");
     await putSimulation(username, sim, "fake");
@@ -143,23 +154,68 @@ test.serial(
       SessionId,
       Array.from({ length: 15 }, (_, i) => ({ Simulation: sim, Input: { i } })),
     );
+    // Throttled for good after 6 claims (the start dies or gives up there).
+    faults.claimsBeforeThrottle = 6;
+    await t.throwsAsync(startSession(username, SessionId), { message: /throughput/ });
+    faults.claimsBeforeThrottle = -1;
+    const afterFailure = await listSessionJobs(SessionId);
+    const claimed = afterFailure.filter((job) => job.State === "submit").map((job) => job.JobId);
+    t.true(claimed.length >= 1 && claimed.length <= 6, `${claimed.length} claimed before the failure`);
+    // Each claim is a change into submit, which the stream hands to the submit publisher.
+    const asStreamRecords = afterFailure.map((job, i) => ({
+      eventID: `r${i}`,
+      eventName: "MODIFY" as const,
+      dynamodb: {
+        SequenceNumber: String(i),
+        OldImage: { State: { S: "create" } },
+        NewImage: {
+          SessionId: { S: job.SessionId },
+          JobId: { S: job.JobId },
+          Username: { S: job.Username },
+          State: { S: job.State },
+        },
+      },
+    }));
+    t.deepEqual(
+      submitEventsOf(asStreamRecords)
+        .map(({ event }) => event.job)
+        .sort(),
+      [...claimed].sort(),
+    );
+    // The client's retry claims exactly the ones left.
+    const retried = await startSession(username, SessionId);
+    t.deepEqual([...retried, ...claimed].sort(), [...ids].sort());
+    t.true((await listSessionJobs(SessionId)).every((job) => job.State === "submit"));
+  },
+);
+
+test.serial(
+  "the submit publisher reports the first record it could not publish, so it comes again",
+  async (t) => {
+    const { handler } = await import("../../handlers/submit-publisher.ts");
+    const records = Array.from({ length: 15 }, (_, i) => ({
+      eventID: `e${i}`,
+      eventName: "MODIFY" as const,
+      dynamodb: {
+        SequenceNumber: String(1000 + i),
+        OldImage: { State: { S: "create" } },
+        NewImage: {
+          SessionId: { S: "s" },
+          JobId: { S: `j${i}` },
+          Username: { S: "u" },
+          State: { S: "submit" },
+        },
+      },
+    }));
     // 15 events go out as a batch of 10 and a batch of 5: the second batch meets an outage.
     faults.publishCallsBeforeOutage = 1;
-    await t.throwsAsync(startSession(username, SessionId), { message: /SNS unavailable/ });
-    const afterFailure = await listSessionJobs(SessionId);
-    t.is(afterFailure.filter((job) => job.State === "submit").length, 10);
-    t.is(afterFailure.filter((job) => job.State === "create").length, 5);
-    // The client's retry submits exactly the five that were not sent.
-    const retried = await startSession(username, SessionId);
-    t.is(retried.length, 5);
+    const { lambdaContext } = await import("../../local/runtime/lambda-context.ts");
+    const result = await handler({ Records: records }, lambdaContext("submit-publisher"));
+    t.deepEqual(result.batchItemFailures, [{ itemIdentifier: "1010" }]);
+    // Delivered again from there, the rest go out.
     t.deepEqual(
-      retried.sort(),
-      afterFailure
-        .filter((job) => job.State === "create")
-        .map((job) => job.JobId)
-        .sort(),
+      (await handler({ Records: records.slice(10) }, lambdaContext("submit-publisher"))).batchItemFailures,
+      [],
     );
-    t.true((await listSessionJobs(SessionId)).every((job) => job.State === "submit"));
-    t.is(ids.length, 15);
   },
 );

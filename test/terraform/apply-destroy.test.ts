@@ -78,7 +78,7 @@ const EXPECTED_POOL_APPLICATIONS: Record<string, string[]> = {
   linux: ["foqus", "fake", "command", "cstr"],
   windows: ["AspenPlus", "ACM"],
 };
-const EXPECTED_EXTRA_FUNCTIONS = ["authorizer", "update-processor"];
+const EXPECTED_EXTRA_FUNCTIONS = ["authorizer", "update-processor", "submit-publisher"];
 
 const routes = (
   JSON.parse(readFileSync(join(TERRAFORM_DIR, "../handlers/routes.json"), "utf8")) as {
@@ -174,6 +174,12 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
       ]),
     );
     t.deepEqual(indexes, EXPECTED_INDEXES[table] ?? {}, `indexes of ${name}`);
+    // The jobs table's stream is the submit outbox (core/jobs/submit-outbox.ts).
+    t.deepEqual(
+      Table?.StreamSpecification?.StreamEnabled ? Table.StreamSpecification.StreamViewType : undefined,
+      table === "jobs" ? "NEW_AND_OLD_IMAGES" : undefined,
+      `stream of ${name}`,
+    );
     const indexAttributes = Object.values(EXPECTED_INDEXES[table] ?? {}).flatMap((keys) =>
       keys.map(([a]) => a),
     );

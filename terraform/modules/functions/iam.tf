@@ -19,7 +19,7 @@ locals {
     { for name, group in aws_cloudwatch_log_group.this : "log-group:${name}" => "${group.arn}:*" },
     { for pool, arn in var.job_dead_letter_queue_arns : "job-dlq:${pool}" => arn },
     # Planned, not the queue's own attribute: a grant only names the queue (see var docs).
-    { topic = var.topic_arn, "update-queue" = var.planned_update_queue_arn, "*" = "*" },
+    { topic = var.topic_arn, "update-queue" = var.planned_update_queue_arn, "jobs-stream" = var.jobs_stream_arn, "*" = "*" },
   )
 
   # function name => concern => statements
@@ -31,6 +31,9 @@ locals {
     }
 
     application = {}
+
+    # The web console's static files (handlers/http/console.ts): logs and traces only.
+    console = {}
 
     user = {
       dynamodb = [
@@ -148,6 +151,20 @@ locals {
           actions   = ["s3:ListBucket"]
           resources = ["bucket:simulations"]
         },
+      ]
+    }
+
+    "submit-publisher" = {
+      dynamodb = [
+        {
+          # What the event source mapping reads on the function's behalf.
+          sid       = "ReadJobsStream"
+          actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+          resources = ["jobs-stream"]
+        },
+      ]
+      sns = [
+        { sid = "PublishSubmits", actions = ["sns:Publish"], resources = ["topic"] },
       ]
     }
 

@@ -50,7 +50,7 @@ data "aws_iam_policy_document" "ecr_pull" {
 ################################################################################
 
 locals {
-  function_names = setunion(var.http_function_names, ["authorizer", "update-processor"])
+  function_names = setunion(var.http_function_names, ["authorizer", "update-processor", "submit-publisher"])
 
   image_uri = var.image_uri != "" ? var.image_uri : "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
 
@@ -127,4 +127,26 @@ resource "aws_lambda_event_source_mapping" "job_dead_letters" {
   batch_size              = var.update_batch_size
   function_response_types = ["ReportBatchItemFailures"]
   enabled                 = var.update_event_source_enabled
+}
+
+################################################################################
+# Submit publisher trigger
+#
+# The jobs table's stream feeds the submit publisher (core/jobs/submit-outbox.ts). Records are
+# retried until they are published (they live 24 h), from the first one the handler reports.
+# A DynamoDB-stream mapping ignores `enabled` on the emulator, where it is left out entirely
+# (local/runtime/stream-trigger.ts polls the stream there).
+################################################################################
+
+resource "aws_lambda_event_source_mapping" "submits" {
+  count = var.update_event_source_enabled ? 1 : 0
+
+  event_source_arn                   = var.jobs_stream_arn
+  function_name                      = aws_lambda_function.this["submit-publisher"].arn
+  starting_position                  = "TRIM_HORIZON"
+  batch_size                         = 100
+  maximum_batching_window_in_seconds = 1
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = -1
+  function_response_types            = ["ReportBatchItemFailures"]
 }

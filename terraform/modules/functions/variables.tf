@@ -107,6 +107,11 @@ variable "update_queue_arn" {
   type        = string
 }
 
+variable "jobs_stream_arn" {
+  description = "Stream ARN of the jobs table, which feeds the submit publisher."
+  type        = string
+}
+
 variable "planned_update_queue_arn" {
   description = "The same ARN known at plan time (messaging's planned_update_queue_arn), for the IAM grant: the roles' policies, and so the functions, are then created while the queue is, instead of after it."
   type        = string

@@ -21,6 +21,9 @@ locals {
     jobs = {
       hash_key  = "SessionId"
       range_key = "JobId"
+      # The submit outbox: every claim into `submit` reaches the submit publisher through the
+      # stream (core/jobs/submit-outbox.ts), so no claimed job is left without its message.
+      stream = "NEW_AND_OLD_IMAGES"
       # Set only on finished jobs, long after they finish: missing is never a state.
       ttl_attribute = "ExpiresAt"
       # start, stop and kill read exactly the jobs of a session in one state, with consistent reads.
@@ -123,6 +126,9 @@ resource "aws_dynamodb_table" "this" {
       enabled        = true
     }
   }
+
+  stream_enabled   = can(each.value.stream)
+  stream_view_type = try(each.value.stream, null)
 
   point_in_time_recovery {
     enabled = var.point_in_time_recovery_enabled

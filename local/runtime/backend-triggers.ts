@@ -1,0 +1,72 @@
+/**
+ * @module local/runtime/backend-triggers
+ * What Lambda's event-source mappings do on AWS, for the whole backend at once: the update
+ * processor on the update queue and on every pool's job dead-letter queue (SQS triggers), and
+ * the submit publisher on the jobs table's stream. The local stack and the tests start it.
+ */
+import type { DynamoDBStreamEvent, SQSEvent } from "aws-lambda";
+import type { StackOutputs } from "../env/terraform.ts";
+import { type SqsTrigger, startSqsTrigger } from "./sqs-trigger.ts";
+import { type StreamTrigger, startStreamTrigger } from "./stream-trigger.ts";
+
+export interface BackendTriggerOptions {
+  /** Long-poll wait of the SQS triggers (tests use 1 s). */
+  waitTimeSeconds?: number;
+  /** Visibility of received batches, so failed records come back sooner (tests use 1 s). */
+  visibilityTimeoutSeconds?: number;
+  /** Read the jobs stream from now on only (tests on a shared emulator); default from its start. */
+  streamFromNow?: boolean;
+  onError?: (functionName: string, error: unknown) => void;
+}
+
+export interface BackendTriggers {
+  /** How many queues and streams are polled. */
+  readonly sources: number;
+  stop(): Promise<void>;
+}
+
+export async function startBackendTriggers(
+  outputs: StackOutputs,
+  options: BackendTriggerOptions = {},
+): Promise<BackendTriggers> {
+  const { handler: updateProcessor } = await import("../../handlers/update-processor.ts");
+  const { handler: submitPublisher } = await import("../../handlers/submit-publisher.ts");
+  const queues = [outputs.update_queue_url, ...Object.values(outputs.job_dead_letter_queue_urls)];
+  const triggers: (SqsTrigger | StreamTrigger)[] = [];
+  try {
+    for (const queueUrl of queues) {
+      triggers.push(
+        await startSqsTrigger({
+          queueUrl,
+          functionName: "update-processor",
+          handler: (event: SQSEvent, context) => updateProcessor(event, context),
+          ...(options.waitTimeSeconds !== undefined ? { waitTimeSeconds: options.waitTimeSeconds } : {}),
+          ...(options.visibilityTimeoutSeconds !== undefined
+            ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
+            : {}),
+          onError: (error) => options.onError?.("update-processor", error),
+        }),
+      );
+    }
+    const jobsTable = outputs.table_names.jobs;
+    if (!jobsTable) throw new Error("The stack has no jobs table (terraform output table_names.jobs).");
+    triggers.push(
+      await startStreamTrigger({
+        tableName: jobsTable,
+        functionName: "submit-publisher",
+        handler: (event: DynamoDBStreamEvent, context) => submitPublisher(event, context),
+        startAt: options.streamFromNow ? "LATEST" : "TRIM_HORIZON",
+        onError: (error) => options.onError?.("submit-publisher", error),
+      }),
+    );
+  } catch (error) {
+    await Promise.allSettled(triggers.map((trigger) => trigger.stop()));
+    throw error;
+  }
+  return {
+    sources: triggers.length,
+    async stop() {
+      await Promise.all(triggers.map((trigger) => trigger.stop()));
+    },
+  };
+}
