@@ -15,7 +15,7 @@
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { mapLimit } from "../concurrency.ts";
 import { newEvent, publishEvents } from "../events/event-publisher.ts";
-import { EventTypes, type FoqusEvent } from "../events/events.ts";
+import { EventTypes } from "../events/events.ts";
 import { deleteSessionJobs, listJobsInState, moveJob } from "../jobs/job-store.ts";
 import { KILLABLE_STATES } from "../jobs/states.ts";
 import { deleteSessionOutputs } from "../results/output-store.ts";
