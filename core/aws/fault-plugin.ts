@@ -1,8 +1,8 @@
 /**
  * @module aws/fault-plugin
  * Fault injection for the soak run (`make soak`): a client plugin that fails a share of SDK calls
- * the way AWS fails them under load (throttling, 5xx, timeouts), before the SDK's own retries see
- * the call, so every layer's retries and releases are exercised. Switched on by FOQUS_FAULT_RATE
+ * the way AWS fails them under load (throttling, 5xx, timeouts), attempt by attempt, so the SDK's
+ * retries and every layer's own retries and releases are exercised. Switched on by FOQUS_FAULT_RATE
  * (0 to 1) in any process, API handlers, the processor and workers alike, and only against an
  * emulator (AWS_ENDPOINT_URL set; core/aws/clients.ts); counts go to FOQUS_FAULT_COUNT_FILE.
  */
@@ -43,9 +43,10 @@ export function faultPlugin(rate: number, random: () => number = Math.random) {
           }
           return next(args);
         },
-      // Before the SDK's own retries: a call meant to fail fails, and every layer above the SDK
-      // (API retries by the client, queue redelivery, worker releases) has to cope.
-      { step: "initialize", name: "foqusFaultInjection", override: true },
+      // Inside the SDK's retry loop, as AWS fails requests: each attempt fails at the rate, the
+      // SDK retries what AWS would let it retry, and what still fails (about rate³ of calls)
+      // reaches every layer above it: API retries by the client, redelivery, worker releases.
+      { step: "finalizeRequest", priority: "low", name: "foqusFaultInjection", override: true },
     );
   };
 }
