@@ -4,7 +4,7 @@
 NODE_RUN := node --import tsx
 .DEFAULT_GOAL := help
 
-.PHONY: help install foqus-runtime typecheck lint build terraform-check test-unit test-moto test-terraform test local demo bench soak clean
+.PHONY: help install foqus-runtime chromium typecheck lint build terraform-check test-unit test-moto test-terraform test local demo bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -33,13 +33,19 @@ terraform-check: ## terraform fmt -check and validate, offline
 foqus-runtime: ## make the real FOQUS usable here (local/env/foqus-runtime.sh)
 	@bash local/env/foqus-runtime.sh >/dev/null || echo "FOQUS is not available here: its tests will be skipped (see above)."
 
+# Debian's Chromium for the console's browser tests (test/e2e/console.test.ts, through playwright-core,
+# which downloads no browser): installed with apt-get when missing and running as root. Never fails:
+# where Chromium cannot be had, those tests are reported as skipped with the reason.
+chromium: ## install Debian's chromium for the console tests (as root, when missing)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "Chromium is not available here: the console tests will be skipped."
+
 test-unit: install foqus-runtime ## unit tests and the engine contract suites, the real FOQUS included (no network)
 	npx ava 'test/unit/**/*.test.ts' 'test/contract/**/*.test.ts'
 
 # One emulator with the stack applied serves the handler and store suites (in parallel, beside the
 # Terraform apply/destroy test, which brings its own emulator), then the end-to-end suites with
 # worker processes, one file at a time (their workers share the pool's queue).
-test-moto: install ## tests against moto: stores, handlers, Terraform apply/destroy, then end to end with workers
+test-moto: install chromium ## tests against moto: stores, handlers, Terraform apply/destroy, then end to end with workers
 	$(NODE_RUN) test/helpers/run-with-moto.ts sh -c "npx ava 'test/moto/**/*.test.ts' test/terraform/apply-destroy.test.ts && npx ava --concurrency=1 'test/e2e/**/*.test.ts'"
 
 test-terraform: install ## only the Terraform apply/plan/destroy test against its own moto

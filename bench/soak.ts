@@ -68,6 +68,8 @@ async function main(): Promise<void> {
         HEARTBEAT_SECONDS: "2",
         LEASE_SECONDS: "10",
         FAKE_DELAY_MS: "300",
+        // A SIGKILLed worker's long poll stays open inside moto and takes messages: keep it short.
+        RECEIVE_WAIT_SECONDS: "2",
       });
       workers.add(child);
       child.once("exit", () => workers.delete(child));

@@ -2,18 +2,24 @@
  * @module cli/admin
  * `foqus-admin`: the operator's command for users, straight against the users table.
  * Where the table is comes from, first to last: the flags (--users-table, --endpoint-url,
- * --region), the environment (USERS_TABLE, AWS_ENDPOINT_URL, AWS_REGION and the usual AWS
- * credentials), and a running local stack (cli/local-stack.ts).
+ * --region), the file named by --environment (the functions' environment, Terraform's output
+ * function_environment), the environment (USERS_TABLE, AWS_ENDPOINT_URL, AWS_REGION and the
+ * usual AWS credentials), and a running local stack (cli/local-stack.ts). `remove` deletes
+ * everything the user owned (core/users/remove-user.ts), so it needs every table, bucket and
+ * the update topic, not only the users table.
  * Passwords are read from standard input or FOQUS_PASSWORD, never from the command line (argv
  * is visible to every user of the machine).
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { FoqusError } from "../core/errors.ts";
+import type { Clock } from "../core/clock.ts";
+import { ConfigError, FoqusError, isErrorOf } from "../core/errors.ts";
+import { assertRemovalConfigured, type RemovalReport, removeUser } from "../core/users/remove-user.ts";
 import { isPlan, type Role, Roles } from "../core/users/user.ts";
 import {
   createUser,
+  isRemovedUser,
   listUsers,
-  removeUser,
   setPassword,
   setPlan,
   setRoles,
@@ -23,7 +29,8 @@ import { readLocalStack } from "./local-stack.ts";
 const USAGE = `Usage: foqus-admin <command> [options]
   add <user> [--plan free|premium] [--admin]   create a user (password from stdin or FOQUS_PASSWORD)
   list                                         list users with their plan and roles
-  remove <user>                                delete a user
+  remove <user>                                delete a user and everything they own (sessions, jobs,
+                                               results, simulations, files); run again to finish
   passwd <user>                                reset a password (from stdin or FOQUS_PASSWORD)
   plan <user> <free|premium>                   change a plan
   role <user> <admin|none>                     grant or revoke the admin role
@@ -31,14 +38,22 @@ Where the users table is:
   --users-table <name>    (or USERS_TABLE; Terraform's output table_names.users)
   --endpoint-url <url>    (or AWS_ENDPOINT_URL) only for an emulator
   --region <region>       (or AWS_REGION)
+  --environment <file>    the functions' environment as JSON (terraform output -json
+                          function_environment): every table, bucket and topic; remove needs it
 Inside a checkout with \`make local\` running, none of these is needed.`;
 
 /** Flags, then the environment, then a running local stack: the settings core/config.ts reads. */
-function configure(flags: { "users-table"?: string; "endpoint-url"?: string; region?: string }): void {
+function configure(flags: {
+  "users-table"?: string;
+  "endpoint-url"?: string;
+  region?: string;
+  environment?: string;
+}): void {
   const fromFlags: Record<string, string | undefined> = {
-    USERS_TABLE: flags["users-table"],
-    AWS_ENDPOINT_URL: flags["endpoint-url"],
-    AWS_REGION: flags.region,
+    ...(flags.environment ? readEnvironmentFile(flags.environment) : {}),
+    ...(flags["users-table"] ? { USERS_TABLE: flags["users-table"] } : {}),
+    ...(flags["endpoint-url"] ? { AWS_ENDPOINT_URL: flags["endpoint-url"] } : {}),
+    ...(flags.region ? { AWS_REGION: flags.region } : {}),
   };
   for (const [key, value] of Object.entries(fromFlags)) if (value) process.env[key] = value;
   if (process.env.USERS_TABLE) return;
@@ -50,6 +65,30 @@ function configure(flags: { "users-table"?: string; "endpoint-url"?: string; reg
     );
   }
   for (const [key, value] of Object.entries(local.environment)) process.env[key] ??= value;
+}
+
+/** A JSON object of environment variables (string values), as Terraform prints function_environment. */
+function readEnvironmentFile(file: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new FoqusError("Usage", `--environment ${file}: ${(error as Error).message}`);
+  }
+  const values = parsed && typeof parsed === "object" ? Object.entries(parsed) : [];
+  if (!parsed || typeof parsed !== "object" || values.some(([, value]) => typeof value !== "string")) {
+    throw new FoqusError(
+      "Usage",
+      `--environment ${file} must be a JSON object of strings, as 'terraform output -json function_environment' prints.`,
+    );
+  }
+  return Object.fromEntries(values) as Record<string, string>;
+}
+
+function removalText(report: RemovalReport): string {
+  const deleted = `removed ${report.username}: ${report.sessions} sessions (${report.jobs} jobs), ${report.simulations} simulations and ${report.strayObjects} other stored objects deleted`;
+  if (report.released) return `${deleted}; the name is free again`;
+  return `${deleted}. The name stays reserved until ${report.reusableFrom}, while credentials verified before the removal may still be cached: run 'foqus-admin remove ${report.username}' again after that to sweep once more and free it.`;
 }
 
 async function readPassword(): Promise<string> {
@@ -73,7 +112,7 @@ function need(value: string | undefined, what: string): string {
  */
 export async function runAdmin(
   argv: string[],
-  options: { password?: () => Promise<string> } = {},
+  options: { password?: () => Promise<string>; clock?: Clock } = {},
 ): Promise<string> {
   const password = options.password ?? readPassword;
   const { values, positionals } = parseArgs({
@@ -86,6 +125,7 @@ export async function runAdmin(
       "users-table": { type: "string" },
       "endpoint-url": { type: "string" },
       region: { type: "string" },
+      environment: { type: "string" },
     },
   });
   const [command, user, arg] = positionals;
@@ -106,11 +146,24 @@ export async function runAdmin(
     }
     case "list":
       return (await listUsers())
-        .map((u) => `${u.Username}\t${u.Plan}\t${(u.Roles ?? []).join(",") || "-"}\t${u.Created}`)
+        .map(
+          (u) =>
+            `${u.Username}\t${u.Plan}\t${(u.Roles ?? []).join(",") || "-"}\t${u.Created}${isRemovedUser(u) ? "\tbeing removed (finish with remove)" : ""}`,
+        )
         .join("\n");
-    case "remove":
-      await removeUser(need(user, "<user>"));
-      return `removed ${user}`;
+    case "remove": {
+      const name = need(user, "<user>");
+      try {
+        assertRemovalConfigured();
+      } catch (error) {
+        if (!isErrorOf(error, ConfigError)) throw error;
+        throw new FoqusError(
+          "Usage",
+          `remove deletes everything the user owns, so it needs the whole stack's settings, not only the users table: pass --environment with the output of 'terraform output -json function_environment'. (${error.message})`,
+        );
+      }
+      return removalText(await removeUser(name, options.clock));
+    }
     case "passwd":
       await setPassword(need(user, "<user>"), await password());
       return `password changed for ${user}`;

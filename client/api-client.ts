@@ -10,6 +10,10 @@
  */
 
 import type { JobRecord as ServiceJobRecord } from "../core/jobs/job.ts";
+import type { JobState } from "../core/jobs/states.ts";
+import type { SessionSummary } from "../core/sessions/session-summary.ts";
+
+export type { JobState, SessionSummary };
 
 /** The generator id FOQUS sends: one page sequence per session. */
 export const DEFAULT_GENERATOR = "00000000-0000-0000-0000-000000000000";
@@ -39,6 +43,20 @@ export interface Simulation {
   Name: string;
   Application: string;
   StagedInputs: string[];
+}
+
+/** One page of `GET /session/{sid}/jobs`: the jobs and the cursor of the next page (null on the last). */
+export interface JobPage {
+  Jobs: JobRecord[];
+  Next: string | null;
+}
+
+export interface JobPageOptions {
+  state?: JobState;
+  /** 1 to 500; the API's default is 100. */
+  limit?: number;
+  /** The previous page's `Next`. */
+  after?: string;
 }
 
 /** One job of an append (unknown fields are accepted and ignored by the API). */
@@ -126,6 +144,10 @@ export class FoqusClient {
   deleteSimulation(name: string) {
     return this.request<Simulation>("DELETE", `/simulation/${name}`);
   }
+  /** A presigned S3 URL to PUT a staged file to (files up to 5 GB; the API records it as staged). */
+  presignedInputUpload(name: string, path: string) {
+    return this.redirectTarget("POST", `/simulation/${name}/input/${encodePath(path)}?method=putObject`);
+  }
   /** Uploads a staged file straight through the API (small files). */
   putInput(
     name: string,
@@ -166,6 +188,19 @@ export class FoqusClient {
   jobs(sessionId: string) {
     return this.request<JobRecord[]>("GET", `/session/${sessionId}`);
   }
+  /** The session's state and its jobs' counts per state, without listing them. */
+  sessionSummary(sessionId: string) {
+    return this.request<SessionSummary>("GET", `/session/${sessionId}/summary`);
+  }
+  /** One page of the session's jobs, optionally in one state. */
+  jobPage(sessionId: string, options: JobPageOptions = {}) {
+    const query = new URLSearchParams();
+    if (options.state) query.set("state", options.state);
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.after) query.set("after", options.after);
+    const search = query.size > 0 ? `?${query}` : "";
+    return this.request<JobPage>("GET", `/session/${sessionId}/jobs${search}`);
+  }
 
   /** Closes the next result page; answers the newest page's number (0 when none). */
   closePage(sessionId: string, gen = DEFAULT_GENERATOR) {
@@ -178,10 +213,19 @@ export class FoqusClient {
    * One poll the way FOQUS polls: close a page, and read it if it is newer than `pagesRead`.
    * Answers the newest page number and its records (none when nothing new finished).
    */
-  async pollResults(sessionId: string, pagesRead: number): Promise<{ page: number; records: JobRecord[] }> {
-    const page = await this.closePage(sessionId);
-    return { page, records: page > pagesRead ? await this.readPage(sessionId, page) : [] };
+  async pollResults(
+    sessionId: string,
+    pagesRead: number,
+    gen = DEFAULT_GENERATOR,
+  ): Promise<{ page: number; records: JobRecord[] }> {
+    const page = await this.closePage(sessionId, gen);
+    return { page, records: page > pagesRead ? await this.readPage(sessionId, page, gen) : [] };
   }
+}
+
+/** A staged file's path in a URL: each segment encoded, the slashes kept. */
+function encodePath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
 }
 
 function apiError(method: string, path: string, status: number, text: string): ApiError {

@@ -105,6 +105,26 @@ export const config = {
   get credentialCacheSize(): number {
     return integer("CREDENTIAL_CACHE_SIZE", 1000);
   },
+  /**
+   * How long the authorizer remembers a failed credential, in seconds: a repeat answers 401
+   * without hashing again. Short, because it is also how long a password reset can be refused
+   * for a user who tried the new password before the reset was done.
+   */
+  get failedCredentialCacheSeconds(): number {
+    return integer("FAILED_CREDENTIAL_CACHE_SECONDS", 30);
+  },
+  /** How many failed credentials the authorizer remembers (oldest forgotten first). */
+  get failedCredentialCacheSize(): number {
+    return integer("FAILED_CREDENTIAL_CACHE_SIZE", 10_000);
+  },
+  /**
+   * How long API Gateway caches an authorizer answer, in seconds (Terraform's
+   * authorizer_result_ttl_seconds, passed to every function). With credentialCacheSeconds it
+   * bounds how long a credential verified before a user's removal may still be honoured.
+   */
+  get authorizerCacheSeconds(): number {
+    return integer("AUTHORIZER_CACHE_SECONDS", 300);
+  },
   /** Worker: the pool's job queue. */
   get jobQueueUrl(): string {
     return required("JOB_QUEUE_URL");
@@ -124,6 +144,17 @@ export const config = {
   /** Worker: how long a received job stays invisible to other workers without a heartbeat. */
   get leaseSeconds(): number {
     return integer("LEASE_SECONDS", 30);
+  },
+  /**
+   * Worker: long-poll wait of one receive, in seconds, 0 to 20. Shorter only for tests on the
+   * emulator: a killed worker's pending receive lives on inside moto until its wait is over,
+   * receiving (and so spending) deliveries that nobody will run.
+   */
+  get receiveWaitSeconds(): number {
+    const value = integer("RECEIVE_WAIT_SECONDS", 20);
+    if (value < 0 || value > 20)
+      throw new ConfigError(`RECEIVE_WAIT_SECONDS must be 0 to 20 (SQS's longest wait), got ${value}.`);
+    return value;
   },
   /** Worker: seconds given to jobs in hand to finish after SIGTERM before they are released. */
   get shutdownGraceSeconds(): number {

@@ -43,3 +43,14 @@ export const MAX_INPUT_DEPTH = 32;
  * to twice the size): half of it, less room for headers.
  */
 export const MAX_PAGE_BODY_BYTES = Math.floor(2.9 * 1024 * 1024);
+
+/**
+ * Most releases of one job for failures that are no worker's death (a throttled read, a failed
+ * staging download, a shutdown), each a fresh copy of its message that spends no delivery
+ * (worker/release.ts). Past it, a release is plain and spends one, so a job that keeps failing
+ * transiently still ends: in its pool's dead-letter queue, `worker-lost`, with a message that says so.
+ */
+export const MAX_TRANSIENT_RELEASES = 10;
+
+/** Most bytes of stdout a command-engine run may print; more fails the job (`model`). */
+export const MAX_COMMAND_STDOUT_BYTES = 64 * 1024 * 1024;

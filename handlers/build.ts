@@ -8,6 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { build, type Metafile } from "esbuild";
+import { readConsoleSources } from "./http/console-assets.ts";
 import routesFile from "./routes.json" with { type: "json" };
 
 const OUT_DIR = "dist/lambda";
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
   const sizes: Record<string, number> = {};
   const problems: string[] = [];
   const warnings: string[] = [];
+  // The web console's files, inlined into the bundles that serve them (http/console-assets.ts).
+  const consoleAssets = JSON.stringify(readConsoleSources());
   for (const [name, entry] of Object.entries(lambdaEntries())) {
     const result = await build({
       entryPoints: [entry],
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
       format: "esm",
       metafile: true,
       legalComments: "none",
+      define: { CONSOLE_ASSETS: consoleAssets },
       // Some CommonJS dependencies call require(); give ESM bundles one.
       banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
       logLevel: "warning",

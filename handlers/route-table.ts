@@ -4,6 +4,7 @@
  * `$default` route that tells 404 from 405. Path templates are API Gateway's: `{name}` matches
  * one segment, `{name+}` the rest of the path.
  */
+import { ValidationError } from "../core/errors.ts";
 import routesFile from "./routes.json" with { type: "json" };
 
 export interface CompiledRoute {
@@ -45,9 +46,28 @@ export const ROUTES: CompiledRoute[] = Object.entries(routesFile.routes as Recor
 
 export const DEFAULT_FUNCTION = (routesFile.routes as Record<string, string>)[DEFAULT_ROUTE];
 
+/** Route keys served without the authorizer (the console's static files; routes.json `unauthenticated`). */
+export const UNAUTHENTICATED_ROUTES: ReadonlySet<string> = new Set(routesFile.unauthenticated.routes);
+
 export interface RouteMatch {
   route: CompiledRoute;
   params: Record<string, string>;
+}
+
+/**
+ * A path parameter's value, percent-decoded; bad percent-encoding (`%zz`, a cut-off or overlong
+ * UTF-8 sequence) is the caller's error, a 400, never a URIError.
+ */
+export function decodePathParameter(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ValidationError(
+      `The path has bad percent-encoding in {${name}} ("${raw.slice(0, 100)}"): encode each byte that is not a letter, digit, '-', '.', '_' or '~' as %XX of its UTF-8.`,
+      name,
+      "InvalidPath",
+    );
+  }
 }
 
 /** The route for `method path`, or, when none, the methods the path does accept (maybe none). */
@@ -62,7 +82,7 @@ export function matchRoute(method: string, path: string): RouteMatch | { allowed
     }
     const params: Record<string, string> = {};
     route.paramNames.forEach((name, i) => {
-      params[name] = decodeURIComponent(match[i + 1] ?? "");
+      params[name] = decodePathParameter(match[i + 1] ?? "", name);
     });
     return { route, params };
   }

@@ -17,7 +17,7 @@ import type { FoqusEvent } from "../core/events/events.ts";
 import { parseEvent } from "../core/events/parse-event.ts";
 import { ApplyOutcomes, applyEvent } from "../core/jobs/apply-event.ts";
 import { supersededEvents } from "../core/jobs/supersede.ts";
-import { eventFromQueue } from "../core/jobs/worker-lost.ts";
+import { eventFromQueue, RELEASES_ATTRIBUTE } from "../core/jobs/worker-lost.ts";
 import { logger, metrics } from "../core/observability.ts";
 
 /** The event a record carries, as the processor applies it. Throws for a malformed body. */
@@ -25,6 +25,7 @@ function eventOf(record: SQSRecord): FoqusEvent {
   return eventFromQueue(parseEvent(record.body), {
     queueArn: record.eventSourceARN,
     receiveCount: record.attributes.ApproximateReceiveCount,
+    releases: record.messageAttributes?.[RELEASES_ATTRIBUTE]?.stringValue,
   });
 }
 

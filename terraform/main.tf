@@ -12,6 +12,9 @@ locals {
   # The $default route's function re-dispatches to every HTTP handler (handlers/http/fallback.ts).
   catch_all_functions = toset([for key, name in local.routes : name if key == "$default"])
 
+  # Routes without the authorizer: the web console's static files (handlers/http/console.ts).
+  unauthenticated_routes = toset(jsondecode(file("${path.root}/../handlers/routes.json")).unauthenticated.routes)
+
   # Pools as the functions see them (WORKER_POOLS): the applications each pool accepts.
   worker_pool_applications = { for pool, config in var.worker_pools : pool => { applications = config.applications } }
 }
@@ -83,6 +86,7 @@ locals {
       UPDATE_TOPIC_ARN             = module.messaging.topic_arn
       WORKER_POOLS                 = jsonencode(local.worker_pool_applications)
       JOB_DEAD_LETTER_QUEUE_ARNS   = jsonencode(values(module.messaging.job_dead_letter_queue_arns))
+      AUTHORIZER_CACHE_SECONDS     = tostring(var.authorizer_result_ttl_seconds)
       POWERTOOLS_SERVICE_NAME      = "foqus-cloud"
       POWERTOOLS_METRICS_NAMESPACE = "FoqusCloud"
       LOG_LEVEL                    = "INFO"
@@ -129,6 +133,7 @@ module "http_api" {
 
   name_prefix              = var.name_prefix
   routes                   = local.routes
+  unauthenticated_routes   = local.unauthenticated_routes
   function_names           = module.functions.function_names
   function_invoke_arns     = module.functions.function_invoke_arns
   authorizer_function_name = module.functions.function_names["authorizer"]
@@ -166,6 +171,7 @@ module "worker_pool" {
   name_prefix   = var.name_prefix
   pool_name     = each.key
   applications  = each.value.applications
+  usernames     = each.value.usernames
   os            = each.value.os
   ami_id        = each.value.ami_id != "" ? each.value.ami_id : var.default_ami_id
   instance_type = each.value.instance_type

@@ -54,9 +54,10 @@ variable "worker_pools" {
     `min_size` and `max_size` (instances) booted from `ami_id` ("" = `default_ami_id`). `os` is
     "linux" or "windows" and selects the user-data format.
 
-    An application is served by one pool (two would each receive, and run, every job of it; a
-    validation refuses that). `foqus` runs on the Linux pool by default: flowsheets of Python and
-    plain models need no Windows. A deployment whose flowsheets have Aspen Plus or ACM nodes moves
+    An application is served by one open pool (two would each receive, and run, every job of it;
+    a validation refuses that), plus any pools restricted to some users, which take those users'
+    jobs instead (the open pool's filter then leaves them out). `foqus` runs on the Linux pool by
+    default: flowsheets of Python and plain models need no Windows. A deployment whose flowsheets have Aspen Plus or ACM nodes moves
     `foqus` to the Windows pool (SimSinter and Aspen are there).
   EOT
   type = map(object({
@@ -90,8 +91,13 @@ variable "worker_pools" {
   }
 
   validation {
-    condition     = length(flatten([for pool in var.worker_pools : [for app in pool.applications : lower(app)]])) == length(distinct(flatten([for pool in var.worker_pools : [for app in pool.applications : lower(app)]])))
-    error_message = "An application may be listed by one worker pool only: every pool listing it would receive and run each of its jobs."
+    # Per application: one open pool at most, and no user in two restricted pools.
+    condition = alltrue([
+      for app in distinct(flatten([for pool in var.worker_pools : [for a in pool.applications : lower(a)]])) :
+      length([for pool in var.worker_pools : pool if contains([for a in pool.applications : lower(a)], app) && length(pool.usernames) == 0]) <= 1
+      && length(flatten([for pool in var.worker_pools : pool.usernames if contains([for a in pool.applications : lower(a)], app)])) == length(distinct(flatten([for pool in var.worker_pools : pool.usernames if contains([for a in pool.applications : lower(a)], app)])))
+    ])
+    error_message = "Each job must reach one pool: an application may be listed by one pool open to every user, plus pools restricted to users (usernames) that no other pool of that application also names."
   }
 
   validation {

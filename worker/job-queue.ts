@@ -8,6 +8,15 @@
  * On SQS a delivery is identified by its receipt handle, which is new on every receive: two
  * deliveries of one message never share one. Deletes go out together (DeleteMessageBatch, 10 a
  * call, each failed entry retried once alone), as do lease extensions (ChangeMessageVisibilityBatch).
+ *
+ * Two ways back to the queue. SQS counts every receive toward the queue's maxReceiveCount, after
+ * which the message goes to the pool's dead-letter queue and the job ends `worker-lost`; those
+ * receives are meant for workers that died. So `requeue`, for releases that are no death
+ * (worker/release.ts), sends a fresh copy of the message (SendMessage, with a delay up to SQS's
+ * 900 s and the `releases` message attribute counting such releases) and only then deletes the
+ * received one: the copy starts with a receive count of 0, and a crash in between leaves two
+ * messages of the job, never none (a duplicate is harmless, worker/worker.ts). `release` is the
+ * plain way (ChangeMessageVisibility), which spends the delivery.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -15,8 +24,10 @@ import {
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { sqsClient } from "../core/aws/clients.ts";
+import { RELEASES_ATTRIBUTE } from "../core/jobs/worker-lost.ts";
 import { Batcher } from "./batcher.ts";
 
 /** Most deliveries one receive returns, and most entries in one batched call (SQS's limit). */
@@ -29,7 +40,12 @@ export interface Delivery {
   readonly body: string;
   /** How many times the message was delivered, this time included (1 the first time). */
   readonly attempt: number;
+  /** How many times the job was requeued for a release that was no death (absent: none). */
+  readonly releases?: number;
 }
+
+/** SQS's longest message delay (DelaySeconds), in seconds. */
+export const MAX_DELAY_SECONDS = 900;
 
 export interface JobQueue {
   /**
@@ -39,10 +55,22 @@ export interface JobQueue {
   receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
   /** Deletes the delivery's message for good, batched with other deletes; resolves once done. */
   delete(delivery: Delivery): Promise<void>;
-  /** Ends the delivery's lease now, so that another worker receives the message at once. */
-  release(delivery: Delivery): Promise<void>;
-  /** Extends the leases of these deliveries to a full lease from now. */
-  extend(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * Ends the delivery's lease in `delaySeconds` (default 0: at once), so that a worker receives
+   * the message again then. The receive still counts toward the queue's maxReceiveCount.
+   */
+  release(delivery: Delivery, delaySeconds?: number): Promise<void>;
+  /**
+   * Puts a fresh copy of the delivery's message on the queue, visible after `delaySeconds` (at
+   * most 900) and carrying `releases`, then deletes the delivery's message. The copy's receive
+   * count starts at 0: this release spends none of the deliveries meant for crashed workers.
+   */
+  requeue(delivery: Delivery, options: { delaySeconds: number; releases: number }): Promise<void>;
+  /**
+   * Extends the leases of these deliveries to a full lease from now. Rejects when `signal`
+   * aborts (the heartbeat gives each call a deadline).
+   */
+  extend(deliveries: readonly Delivery[], signal?: AbortSignal): Promise<void>;
   /** Sends the deletes still waiting for their batch. */
   flush(): Promise<void>;
 }
@@ -76,6 +104,7 @@ export class SqsJobQueue implements JobQueue {
         WaitTimeSeconds: this.waitSeconds,
         VisibilityTimeout: this.leaseSeconds,
         MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        MessageAttributeNames: [RELEASES_ATTRIBUTE],
       }),
       { abortSignal: signal },
     );
@@ -88,6 +117,7 @@ export class SqsJobQueue implements JobQueue {
               id: message.ReceiptHandle,
               body: message.Body ?? "",
               attempt: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
+              releases: Number(message.MessageAttributes?.[RELEASES_ATTRIBUTE]?.StringValue ?? "0") || 0,
             },
           ]
         : [],
@@ -98,17 +128,32 @@ export class SqsJobQueue implements JobQueue {
     return this.deletes.add(delivery.id);
   }
 
-  async release(delivery: Delivery): Promise<void> {
+  async release(delivery: Delivery, delaySeconds = 0): Promise<void> {
     await sqsClient().send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.queueUrl,
         ReceiptHandle: delivery.id,
-        VisibilityTimeout: 0,
+        VisibilityTimeout: Math.max(0, Math.round(delaySeconds)),
       }),
     );
   }
 
-  async extend(deliveries: readonly Delivery[]): Promise<void> {
+  async requeue(delivery: Delivery, options: { delaySeconds: number; releases: number }): Promise<void> {
+    await sqsClient().send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: delivery.body,
+        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(options.delaySeconds))),
+        MessageAttributes: {
+          [RELEASES_ATTRIBUTE]: { DataType: "Number", StringValue: String(options.releases) },
+        },
+      }),
+    );
+    // Only now: had the copy not been sent, the received message would still be there.
+    await this.delete(delivery);
+  }
+
+  async extend(deliveries: readonly Delivery[], signal?: AbortSignal): Promise<void> {
     for (let i = 0; i < deliveries.length; i += MAX_RECEIVE) {
       const batch = deliveries.slice(i, i + MAX_RECEIVE);
       await sqsClient().send(
@@ -120,6 +165,7 @@ export class SqsJobQueue implements JobQueue {
             VisibilityTimeout: this.leaseSeconds,
           })),
         }),
+        signal ? { abortSignal: signal } : {},
       );
     }
   }

@@ -3,7 +3,7 @@
  * Worker entry point: `node --import tsx worker/main.ts` (or the systemd unit / Windows service
  * on the worker images). Configuration is environment only: JOB_QUEUE_URL, UPDATE_TOPIC_ARN,
  * JOBS_TABLE, SIMULATIONS_BUCKET, RESULTS_BUCKET, and optionally WORKER_ID, WORKER_CONCURRENCY,
- * HEARTBEAT_SECONDS, LEASE_SECONDS, SHUTDOWN_GRACE_SECONDS, WORKER_CACHE_DIR,
+ * HEARTBEAT_SECONDS, LEASE_SECONDS, RECEIVE_WAIT_SECONDS, SHUTDOWN_GRACE_SECONDS, WORKER_CACHE_DIR,
  * COMMAND_APPLICATIONS, COMMAND_TIMEOUT_SECONDS, FAKE_DELAY_MS, FAKE_FAILURE_RATE
  * (see core/config.ts and the README). It wires the worker to AWS: the pool's SQS job queue,
  * the SNS outbox, the engines and the staged-file cache.
@@ -34,9 +34,14 @@ if (config.requestCountFile) useClientPlugin(countingPlugin(counts));
 const worker = new Worker({
   concurrency: config.workerConcurrency,
   heartbeatSeconds: config.heartbeatSeconds,
+  leaseSeconds: config.leaseSeconds,
   shutdownGraceSeconds: config.shutdownGraceSeconds,
   ...(config.workerId ? { workerId: config.workerId } : {}),
-  queue: new SqsJobQueue({ queueUrl: config.jobQueueUrl, leaseSeconds: config.leaseSeconds }),
+  queue: new SqsJobQueue({
+    queueUrl: config.jobQueueUrl,
+    leaseSeconds: config.leaseSeconds,
+    waitSeconds: config.receiveWaitSeconds,
+  }),
   engineFor: createEngineRegistry(),
   outbox: new Batcher(publishEvents),
   stagedFiles: new StagedFiles(config.simulationsBucket, config.workerCacheDir),
@@ -48,7 +53,11 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info("stopping", { signal, worker: worker.id });
   await worker.stop();
-  logger.info("stopped", { worker: worker.id, jobs: worker.completed });
+  logger.info("stopped", {
+    worker: worker.id,
+    jobs: worker.completed,
+    releaseCounts: worker.releaseCounts(),
+  });
   if (config.requestCountFile) {
     const cpu = process.cpuUsage(cpuAtStart);
     writeFileSync(

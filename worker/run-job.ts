@@ -9,7 +9,12 @@
  * Outcomes are kept apart: the job failed (EngineError → `job.error`, message deleted); the job
  * was killed (aborted "killed" on a heartbeat → no event, the processor already ended it;
  * message deleted); the infrastructure failed or the worker is shutting down (no event, message
- * released for another worker). A run never rejects: it ends in exactly one outcome, logged.
+ * released for another worker: requeued, so that it spends none of the job's deliveries, with a
+ * backoff after a failure; worker/release.ts). A run never rejects: it ends in exactly one
+ * outcome, logged.
+ *
+ * setup and running carry the attempt's lease (`leaseUntil`), and the lease keeper renews it
+ * with a job.heartbeat every half lease while the run lasts (worker/lease.ts: a live attempt).
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -21,7 +26,8 @@ import { outputKey, putOutput } from "../core/results/output-store.ts";
 import type { Batcher } from "./batcher.ts";
 import { type Engine, EngineError } from "./engines/engine.ts";
 import type { Delivery, JobQueue } from "./job-queue.ts";
-import { KILLED, type LeaseKeeper } from "./lease.ts";
+import { KILLED, type Lease, type LeaseKeeper, withDeadline } from "./lease.ts";
+import { ReleaseReasons, type Releaser } from "./release.ts";
 import type { StagedFiles } from "./staged-files.ts";
 
 /** Abort reason of the runs still in hand when the shutdown grace is over. */
@@ -38,6 +44,9 @@ export interface JobRunContext {
   queue: JobQueue;
   outbox: Outbox;
   leases: LeaseKeeper;
+  releaser: Releaser;
+  /** The queue's lease, in seconds. */
+  leaseSeconds: number;
   /** Engine for an application (undefined: this worker cannot run it). */
   engineFor: (application: string) => Engine | undefined;
   stagedFiles?: Pick<StagedFiles, "fetch"> | undefined;
@@ -51,12 +60,15 @@ const errorMessage = (error: unknown): string => (error instanceof Error ? error
 /**
  * Runs the job of `delivery` (its record `job`, already found runnable) to one outcome.
  * `controller` aborts the run: with "killed" from the heartbeat, with "shutdown" from stop().
+ * `leaseUntil` (ms) is when the delivery's lease ends at the earliest: when its receive was
+ * asked for, plus the lease.
  */
 export async function runJob(
   context: JobRunContext,
   delivery: Delivery,
   job: JobItem,
   controller: AbortController,
+  leaseUntil: number = Date.now() + context.leaseSeconds * 1000,
 ): Promise<JobOutcome> {
   const { queue, outbox, leases, logger } = context;
   const started = Date.now();
@@ -78,11 +90,13 @@ export async function runJob(
 
   // ── Nothing is lost: from this hold until the end of the `finally` below, the delivery ends
   // either finished (final event published, then message deleted; a killed job is deleted
-  // without an event, the processor already ended it) or released (visibility 0, so another
-  // worker takes it). Every path reaches one of them, and nothing throws out of this region. ──
-  leases.hold({ delivery, sessionId: job.SessionId, jobId: job.JobId, controller });
+  // without an event, the processor already ended it) or released (requeued, or at worst made
+  // visible again, so another worker takes it). Every path reaches one of them, and nothing
+  // throws out of this region. ──
+  const lease: Lease = { delivery, sessionId: job.SessionId, jobId: job.JobId, controller, leaseUntil };
+  leases.hold(lease);
   try {
-    const final = await attempt(context, delivery, job, controller.signal, keys);
+    const final = await attempt(context, lease, job, keys);
     await outbox.add(final);
     await queue.delete(delivery);
     return outcome(
@@ -106,28 +120,52 @@ export async function runJob(
     // dropped first, so that no heartbeat extends it again after the release.
     leases.forget(delivery);
     await leases.settled();
-    try {
-      await queue.release(delivery);
-    } catch (releaseError) {
-      logger.warn("could not release a job; it reappears when its lease ends", {
-        error: errorMessage(releaseError),
-      });
-    }
-    return outcome("released", { reason: controller.signal.aborted ? SHUTDOWN : errorMessage(error) });
+    await endLease(context, lease, keys);
+    const reason = controller.signal.aborted ? ReleaseReasons.shutdown : ReleaseReasons.transient;
+    const released = await context.releaser.release(delivery, reason);
+    return outcome("released", { ...released, error: errorMessage(error) });
   } finally {
     leases.forget(delivery);
   }
   // ── End of the region. ──
 }
 
+/** How long a released attempt waits for its last heartbeat to go out before it lets go anyway. */
+const END_LEASE_TIMEOUT_MS = 5000;
+
+/**
+ * Says that an attempt which announced its lease (setup was published) is over: a last
+ * job.heartbeat whose lease ends at its own time, so its record no longer shows it live and the
+ * next worker runs the job at once. If it cannot be published, others wait for the lease to run out.
+ */
+async function endLease(context: JobRunContext, lease: Lease, keys: LogKeys): Promise<void> {
+  if (!lease.announced) return;
+  const now = new Date().toISOString();
+  const last = newEvent({
+    ...lease.announced.fields,
+    event: EventTypes.jobHeartbeat,
+    time: now,
+    leaseUntil: now,
+  });
+  try {
+    await withDeadline(END_LEASE_TIMEOUT_MS, "ending the lease", () => context.outbox.add(last));
+  } catch (error) {
+    context.logger.warn("could not end a released job's lease; other workers wait for it to run out", {
+      ...keys,
+      error: errorMessage(error),
+    });
+  }
+}
+
 /** Publishes setup and running, runs the engine and returns the final event (not yet published). */
 async function attempt(
   context: JobRunContext,
-  delivery: Delivery,
+  lease: Lease,
   job: JobItem,
-  signal: AbortSignal,
   keys: LogKeys,
 ): Promise<FoqusEvent> {
+  const { delivery } = lease;
+  const { signal } = lease.controller;
   const { outbox } = context;
   const engine = context.engineFor(job.Application);
   // Names this attempt's output object: a duplicate run of the job writes its own.
@@ -140,13 +178,27 @@ async function attempt(
     simulation: job.Simulation,
     consumer: context.workerId,
   };
-  const setup = newEvent({ ...base, event: EventTypes.jobSetup });
+  const setupLease = lease.leaseUntil;
+  const setup = newEvent({
+    ...base,
+    event: EventTypes.jobSetup,
+    leaseUntil: new Date(setupLease).toISOString(),
+  });
   await outbox.add(setup);
+  // From now on the lease keeper renews the announced lease while the attempt lasts.
+  lease.announced = { fields: base, until: setupLease };
   const stamps: Partial<FoqusEvent> = { setupTime: setup.time };
   const stagedFiles =
     engine && context.stagedFiles ? await context.stagedFiles.fetch(job.Username, job.Simulation) : {};
-  const running = newEvent({ ...base, ...stamps, event: EventTypes.jobRunning });
+  const runningLease = lease.leaseUntil;
+  const running = newEvent({
+    ...base,
+    ...stamps,
+    event: EventTypes.jobRunning,
+    leaseUntil: new Date(runningLease).toISOString(),
+  });
   await outbox.add(running);
+  lease.announced.until = Math.max(lease.announced.until, runningLease);
   stamps.runningTime = running.time;
   context.logger.info("job running", { ...keys, attempt: delivery.attempt });
   try {

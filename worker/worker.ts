@@ -6,6 +6,12 @@
  * exponentially. A message that is not a job, or whose job is paused, terminal or gone, is not
  * run; its message is deleted (start sends a new one for a paused job).
  *
+ * One run at a time: a delivery of a job this worker already runs (under another delivery, or
+ * twice in one receive) is not run, nor is one whose record shows another worker's live attempt
+ * (worker/lease.ts defines "live"). Both are requeued, spending no delivery, to come back when
+ * that attempt's lease ends (worker/release.ts): if the attempt finishes, the copy finds the job
+ * terminal and is deleted; if it dies, the copy runs the job.
+ *
  * stop() is the shutdown: stop taking jobs, give the jobs in hand the grace period, abort and
  * release the rest, stop the heartbeats, flush the outbox and the deletes. Every step runs even
  * when an earlier one failed (failures are logged), and a second call only waits for the first.
@@ -20,7 +26,8 @@ import { getJobsByKey, jobKey } from "../core/jobs/job-store.ts";
 import { logger as processLogger } from "../core/observability.ts";
 import type { Engine } from "./engines/engine.ts";
 import { type Delivery, type JobQueue, MAX_RECEIVE } from "./job-queue.ts";
-import { LeaseKeeper, type ReadJobs } from "./lease.ts";
+import { LeaseKeeper, liveAttempt, type ReadJobs } from "./lease.ts";
+import { type ReleaseReason, ReleaseReasons, Releaser } from "./release.ts";
 import { type JobRunContext, type Outbox, runJob, SHUTDOWN, type WorkerLogger } from "./run-job.ts";
 import type { StagedFiles } from "./staged-files.ts";
 
@@ -29,6 +36,8 @@ const RUNNABLE_STATES = new Set(["create", "submit", "setup", "running"]);
 export interface WorkerOptions {
   concurrency: number;
   heartbeatSeconds: number;
+  /** The queue's lease (visibility timeout) in seconds, as the queue gives it; default 30. */
+  leaseSeconds?: number;
   shutdownGraceSeconds: number;
   workerId?: string;
   /** The pool's job queue (worker/main.ts: SQS). */
@@ -45,6 +54,8 @@ export interface WorkerOptions {
 }
 
 interface Run {
+  /** The job's key (jobKey): one run per job at a time. */
+  job: string;
   controller: AbortController;
   /** Settles when the run has ended in its outcome; never rejects. */
   done: Promise<void>;
@@ -63,6 +74,8 @@ export class Worker {
   private readonly readJobs: ReadJobs;
   private readonly log: WorkerLogger;
   private readonly leases: LeaseKeeper;
+  private readonly releaser: Releaser;
+  private readonly leaseSeconds: number;
   private readonly context: JobRunContext;
   private readonly poll = new AbortController();
   private readonly stopped = new Promise<void>((resolve) =>
@@ -75,16 +88,32 @@ export class Worker {
     this.queue = options.queue;
     this.readJobs = options.readJobs ?? getJobsByKey;
     this.log = options.logger ?? processLogger;
-    this.leases = new LeaseKeeper(this.queue, this.readJobs, options.heartbeatSeconds, this.log);
+    this.leaseSeconds = options.leaseSeconds ?? 30;
+    this.leases = new LeaseKeeper({
+      queue: this.queue,
+      readJobs: this.readJobs,
+      outbox: options.outbox,
+      heartbeatSeconds: options.heartbeatSeconds,
+      leaseSeconds: this.leaseSeconds,
+      log: this.log,
+    });
+    this.releaser = new Releaser(this.queue, this.log);
     this.context = {
       workerId: this.id,
       queue: this.queue,
       outbox: options.outbox,
       leases: this.leases,
+      releaser: this.releaser,
+      leaseSeconds: this.leaseSeconds,
       engineFor: options.engineFor,
       stagedFiles: options.stagedFiles,
       logger: this.log,
     };
+  }
+
+  /** This worker's releases so far, by reason (worker/release.ts). */
+  releaseCounts(): Record<ReleaseReason, number> {
+    return this.releaser.releaseCounts();
   }
 
   /** Starts the heartbeats and the loop. Once only: a stopped worker stays stopped. */
@@ -162,9 +191,11 @@ export class Worker {
         continue;
       }
       try {
+        // The leases of what this receive returns end no sooner than a lease from now.
+        const leaseUntil = Date.now() + this.leaseSeconds * 1000;
         const deliveries = await this.queue.receive(Math.min(MAX_RECEIVE, free), this.poll.signal);
         failures = 0;
-        if (deliveries.length > 0) await this.dispatch(deliveries);
+        if (deliveries.length > 0) await this.dispatch(deliveries, leaseUntil);
       } catch (error) {
         if (!this.running) break;
         failures += 1;
@@ -180,7 +211,7 @@ export class Worker {
   }
 
   /** Reads the deliveries' jobs and starts a run for each runnable one. */
-  private async dispatch(received: Delivery[]): Promise<void> {
+  private async dispatch(received: Delivery[], leaseUntil: number): Promise<void> {
     const deliveries: { delivery: Delivery; session: string; job: string }[] = [];
     for (const delivery of received) {
       try {
@@ -206,12 +237,14 @@ export class Worker {
     try {
       records = await this.readJobs([...keys.values()]);
     } catch (error) {
-      // A transient read failure: hand the jobs back at once instead of holding them a lease.
+      // A transient read failure: hand the jobs back after a backoff instead of holding them a
+      // lease, spending none of their deliveries.
       await Promise.all(
-        deliveries.map(({ delivery }) => this.queue.release(delivery).catch(() => undefined)),
+        deliveries.map(({ delivery }) => this.releaser.release(delivery, ReleaseReasons.transient)),
       );
       throw error;
     }
+    const now = Date.now();
     for (const { delivery, session, job: jobId } of deliveries) {
       const job = records.get(jobKey(session, jobId));
       if (!job || !RUNNABLE_STATES.has(job.State)) {
@@ -223,8 +256,20 @@ export class Worker {
         await this.queue.delete(delivery);
         continue;
       }
+      const key = jobKey(session, jobId);
+      if ([...this.runs.values()].some((run) => run.job === key)) {
+        // A duplicate of a job in hand: back after a lease, by when this run has ended.
+        await this.defer(delivery, job, ReleaseReasons.held, this.leaseSeconds);
+        continue;
+      }
+      if (liveAttempt(job, this.id, now)) {
+        // Another worker's attempt is live: back when its lease ends (and a second more).
+        const seconds = Math.ceil((Date.parse(job.LeaseUntil ?? "") - now) / 1000) + 1;
+        await this.defer(delivery, job, ReleaseReasons.liveAttempt, seconds);
+        continue;
+      }
       const controller = new AbortController();
-      const done = runJob(this.context, delivery, job, controller)
+      const done = runJob(this.context, delivery, job, controller, leaseUntil)
         .then(
           () => undefined,
           // runJob never rejects; if it ever did, say so rather than lose the rejection.
@@ -239,7 +284,26 @@ export class Worker {
           this.runs.delete(delivery.id);
           this.completed += 1;
         });
-      this.runs.set(delivery.id, { controller, done });
+      this.runs.set(delivery.id, { job: key, controller, done });
     }
+  }
+
+  /** Requeues a delivery that is not run now (spending none of its deliveries) and says why. */
+  private async defer(
+    delivery: Delivery,
+    job: JobItem,
+    reason: ReleaseReason,
+    seconds: number,
+  ): Promise<void> {
+    const released = await this.releaser.release(delivery, reason, seconds);
+    this.log.info("job not run: another attempt holds it", {
+      session: job.SessionId,
+      job: job.JobId,
+      state: job.State,
+      holder: job.ConsumerId,
+      leaseUntil: job.LeaseUntil,
+      attempt: delivery.attempt,
+      ...released,
+    });
   }
 }

@@ -39,11 +39,15 @@ export async function batchWrite(table: string, requests: WriteRequest[]): Promi
   }
 }
 
-/** Gets items by key, 100 a call, retrying unprocessed keys; consistent reads; optionally only `attributes`. */
+/**
+ * Gets items by key, 100 a call, retrying unprocessed keys; consistent reads; optionally only
+ * `attributes`. `signal` aborts the calls (a caller's deadline).
+ */
 export async function batchGet<T>(
   table: string,
   keys: Record<string, unknown>[],
   attributes?: string[],
+  options: { signal?: AbortSignal | undefined } = {},
 ): Promise<T[]> {
   const items: T[] = [];
   for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
@@ -65,6 +69,7 @@ export async function batchGet<T>(
             },
           },
         }),
+        options.signal ? { abortSignal: options.signal } : {},
       );
       items.push(...((result.Responses?.[table] ?? []) as T[]));
       pending = (result.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];

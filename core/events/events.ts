@@ -13,6 +13,11 @@ export const EventTypes = {
   jobSuccess: "job.success",
   jobError: "job.error",
   jobTerminate: "job.terminate",
+  /**
+   * A long attempt's lease, renewed (`leaseUntil`): applied only to a job in setup or running of
+   * the same consumer, never moving its state (jobs/apply-event.ts).
+   */
+  jobHeartbeat: "job.heartbeat",
   sessionStart: "session.start",
   sessionStop: "session.stop",
   sessionKill: "session.kill",
@@ -57,6 +62,12 @@ export interface FoqusEvent {
    * processor can apply a job's last event alone and still record every timestamp. */
   setupTime?: string;
   runningTime?: string;
+  /**
+   * job.setup, job.running, job.heartbeat: when the attempt's lease on its message ends at the
+   * earliest (ISO-8601). Until then the attempt is live and other workers leave the job alone
+   * (worker/lease.ts).
+   */
+  leaseUntil?: string;
   outputJson?: string;
   outputKey?: string;
   message?: string;

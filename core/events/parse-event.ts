@@ -15,6 +15,7 @@ const EventSchema = z.object({
   consumer: z.string().optional(),
   setupTime: z.string().optional(),
   runningTime: z.string().optional(),
+  leaseUntil: z.string().optional(),
   outputJson: z.string().optional(),
   outputKey: z.string().optional(),
   message: z.string().optional(),

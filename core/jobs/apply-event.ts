@@ -4,7 +4,14 @@
  * means and leaves every write to jobs/job-store.ts, whose conditions make a duplicate, late or
  * reordered event change nothing:
  *
- * - `job.setup`, `job.running`: advanceJob, stamping the state's timestamp and the consumer.
+ * - `job.setup`, `job.running`: advanceJob, stamping the state's timestamp, the consumer and the
+ *   attempt's lease (`leaseUntil` → LeaseUntil, as of the event's time → LeaseAt). When that is
+ *   stale because an earlier attempt already moved the job there, holdLease lets this attempt
+ *   take the record over if the earlier attempt's lease had ended by this event's time (it died
+ *   and the job was delivered again).
+ * - `job.heartbeat`: holdLease, the same attempt's lease renewed, or ended (`leaseUntil` equal to
+ *   its time: the worker released the job), or an ended one taken over; never a state change, so
+ *   it can neither finish a job nor take a number.
  * - `job.success`, `job.error`, `job.terminate`: finishJob with the next finish number of the
  *   session, the output (large ones moved to S3 first) and the message. A "contended" answer
  *   means another job of the session took that number: read the counter again and retry. A
@@ -15,11 +22,18 @@
  *   `consumer.*` events are for observers. All three are acknowledged without a write.
  */
 import { backoff } from "../aws/retry.ts";
-import { ErrorClasses, EVENT_TARGET_STATE, type FoqusEvent } from "../events/events.ts";
+import { ErrorClasses, EVENT_TARGET_STATE, EventTypes, type FoqusEvent } from "../events/events.ts";
 import { MAX_INLINE_OUTPUT_BYTES } from "../limits.ts";
 import { isOwnOutputKey, outputKey, putOutput } from "../results/output-store.ts";
 import { readFinishCounter } from "../results/result-store.ts";
-import { advanceJob, finishJob, type JobFields, type MissingFields, type OwnedJobKey } from "./job-store.ts";
+import {
+  advanceJob,
+  finishJob,
+  holdLease,
+  type JobFields,
+  type MissingFields,
+  type OwnedJobKey,
+} from "./job-store.ts";
 import { isTerminal, type JobState } from "./states.ts";
 
 export const ApplyOutcomes = {
@@ -43,6 +57,7 @@ const STAMP_FIELD: Partial<Record<JobState, string>> = { setup: "Setup", running
 const MAX_COUNTER_ATTEMPTS = 25;
 
 export async function applyEvent(event: FoqusEvent): Promise<ApplyOutcome> {
+  if (event.event === EventTypes.jobHeartbeat) return applyHeartbeat(event);
   const to = EVENT_TARGET_STATE[event.event];
   if (!to || to === "submit" || !event.job) return ApplyOutcomes.ignored;
   return isTerminal(to) ? applyTerminal(event, to) : applyProgress(event, to);
@@ -50,11 +65,38 @@ export async function applyEvent(event: FoqusEvent): Promise<ApplyOutcome> {
 
 async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutcome> {
   const stamp = STAMP_FIELD[to] ?? "Updated";
+  const lease = leaseOf(event);
   const fields: JobFields = {
     [stamp]: event.time,
     ...(event.consumer ? { ConsumerId: event.consumer } : {}),
+    ...(lease ? { LeaseUntil: lease.until, LeaseAt: lease.at } : {}),
   };
-  return outcomeOf[await advanceJob(keyOf(event), to, fields, earlierStamps(event, fields))];
+  const outcome = await advanceJob(keyOf(event), to, fields, earlierStamps(event, fields));
+  if (outcome !== "stale" || !lease || !event.consumer) return outcomeOf[outcome];
+  // Already there: another attempt moved the job first. If that attempt's lease had ended, this
+  // one (a delivery after its death) takes the record over, so duplicates see it live.
+  return outcomeOf[await holdLease(keyOf(event), event.consumer, lease.until, lease.at)];
+}
+
+async function applyHeartbeat(event: FoqusEvent): Promise<ApplyOutcome> {
+  const lease = leaseOf(event);
+  if (!event.job || !event.consumer || !lease) return ApplyOutcomes.stale;
+  return outcomeOf[await holdLease(keyOf(event), event.consumer, lease.until, lease.at)];
+}
+
+/** SQS's longest visibility timeout: no attempt can hold a message longer. */
+const MAX_LEASE_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * The event's lease end and its time, both as toISOString writes them (the store compares them
+ * as strings). None when it carries no lease, or one that is not a time within SQS's longest
+ * visibility after the event: a worker cannot hold a message longer, so such a lease is ignored.
+ */
+function leaseOf(event: FoqusEvent): { until: string; at: string } | undefined {
+  const until = Date.parse(event.leaseUntil ?? "");
+  const at = Date.parse(event.time);
+  if (!Number.isFinite(until) || !Number.isFinite(at) || until - at > MAX_LEASE_MS) return undefined;
+  return { until: new Date(until).toISOString(), at: new Date(at).toISOString() };
 }
 
 function keyOf(event: FoqusEvent): OwnedJobKey {

@@ -12,12 +12,19 @@ import type { JobItem, JobRecord } from "./job.ts";
 import { findJobKeysById, getJob } from "./job-store.ts";
 import { KILLABLE_STATES } from "./states.ts";
 
+/**
+ * The shape of every job id: a UUID, or a client's `Id` (job.ts). Anything else names no job and
+ * is not looked up (a 3,000-character id would fail DynamoDB's key limit).
+ */
+const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 async function findJob(username: string, jobId: string): Promise<JobItem> {
-  const keys = await findJobKeysById(username, jobId);
   const notFound = new NotFoundError(
     "JobNotFound",
-    `Job ${jobId} does not exist for this user; GET /session/{sid} lists the jobs of a session.`,
+    `Job ${jobId.slice(0, 100)} does not exist for this user; GET /session/{sid} lists the jobs of a session.`,
   );
+  if (!JOB_ID.test(jobId)) throw notFound;
+  const keys = await findJobKeysById(username, jobId);
   if (keys.length === 0) throw notFound;
   if (keys.length > 1) {
     throw new ConflictError(

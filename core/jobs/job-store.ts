@@ -22,6 +22,16 @@
  *   job was already terminal, "contended" when another job of the session took `seq` first. The
  *   first terminal state wins, each terminal job gets exactly one finish number, and the state
  *   and the output are one write: no reader sees a finished job without its output.
+ * - holdLease (the processor: job.heartbeat, and job.setup/job.running whose advanceJob was
+ *   stale): the job in setup or running (`stateIn`) and `ownedBy(username)`, and either
+ *   `leaseHeldBy(consumer, at)` (the same attempt, and its newest word: an event of its own that
+ *   is later than the one recorded, LeaseAt, wins, so a late heartbeat never undoes a newer one
+ *   or a release) or `leaseEnded(at)` (the recorded lease had ended when this attempt sent the
+ *   event: that attempt is dead by definition and this one takes the job over). Sets
+ *   ConsumerId, LeaseUntil and LeaseAt, never the state or a timestamp. "stale" when it fails,
+ *   "foreign" for another owner. A late heartbeat of a dead attempt never overrides the attempt
+ *   that replaced it, a finished job is never touched, and an attempt that redelivery started
+ *   after a death gets the record, so duplicates of its job see it live.
  * - deleteSessionJobs: unconditional (the session is being deleted).
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
@@ -51,6 +61,40 @@ export interface OwnedJobKey {
 /** Condition: the job belongs to `username` (an event about somebody else's job changes nothing). */
 function ownedBy(username: string): Condition {
   return { expression: "#owner = :owner", names: { "#owner": "Username" }, values: { ":owner": username } };
+}
+
+/**
+ * Condition: the recorded lease is `consumer`'s own, announced before `at` (a late or repeated
+ * lease event of the attempt changes nothing).
+ */
+function leaseHeldBy(consumer: string, at: string): Condition {
+  return {
+    expression: "(#consumer = :consumer AND (attribute_not_exists(#leaseAt) OR #leaseAt < :at))",
+    names: { "#consumer": "ConsumerId", "#leaseAt": "LeaseAt" },
+    values: { ":consumer": consumer, ":at": at },
+  };
+}
+
+/** Condition: no lease is recorded, or it had ended by `at` (its attempt is no longer live). */
+function leaseEnded(at: string): Condition {
+  return {
+    expression: "(attribute_not_exists(#lease) OR #lease <= :at)",
+    names: { "#lease": "LeaseUntil" },
+    values: { ":at": at },
+  };
+}
+
+/** Condition: the job is in one of `states`. */
+function stateIn(states: JobState[]): Condition {
+  const values: Record<string, string> = {};
+  states.forEach((state, i) => {
+    values[`:in${i}`] = state;
+  });
+  return {
+    expression: `#state IN (${Object.keys(values).join(", ")})`,
+    names: { "#state": "State" },
+    values,
+  };
 }
 
 /** Condition: the job is in exactly `state`. */
@@ -200,11 +244,13 @@ export async function getJobs(
 export async function getJobsByKey(
   keys: { sessionId: string; jobId: string }[],
   attributes?: (keyof JobItem)[],
+  options: { signal?: AbortSignal | undefined } = {},
 ): Promise<Map<string, JobItem>> {
   const jobs = await batchGet<JobItem>(
     config.jobsTable,
     keys.map(({ sessionId, jobId }) => ({ SessionId: sessionId, JobId: jobId })),
     attributes && ["SessionId", ...attributes],
+    options,
   );
   return new Map(jobs.map((job) => [jobKey(job.SessionId, job.JobId), job]));
 }
@@ -414,5 +460,48 @@ export async function finishJob(
     }
     if (jobReason?.Code !== "ConditionalCheckFailed") return "contended";
     return refusal(key, jobReason.Item as Record<string, unknown> | undefined);
+  }
+}
+
+/**
+ * Records that the attempt of `consumer` holds the job's lease until `until` (ISO-8601), as of
+ * its event's time `at`: its own lease renewed (or ended, `until` = `at`: released), or an ended
+ * one taken over. Changes neither the state nor any timestamp. "stale" when the job is not in
+ * setup or running, another attempt's lease was still live at `at`, or a later event of this
+ * attempt is already recorded.
+ */
+export async function holdLease(
+  key: OwnedJobKey,
+  consumer: string,
+  until: string,
+  at: string,
+): Promise<"applied" | "stale" | "foreign"> {
+  const state = stateIn(["setup", "running"]);
+  const owner = ownedBy(key.username);
+  const held = leaseHeldBy(consumer, at);
+  const ended = leaseEnded(at);
+  try {
+    await documentDbClient().send(
+      new UpdateCommand({
+        TableName: config.jobsTable,
+        Key: { SessionId: key.sessionId, JobId: key.jobId },
+        UpdateExpression: "SET #consumer = :consumer, #lease = :until, #leaseAt = :at",
+        ConditionExpression: `${state.expression} AND ${owner.expression} AND (${held.expression} OR ${ended.expression})`,
+        ExpressionAttributeNames: { ...state.names, ...owner.names, ...held.names, ...ended.names },
+        ExpressionAttributeValues: {
+          ...state.values,
+          ...owner.values,
+          ...held.values,
+          ...ended.values,
+          ":until": until,
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return "applied";
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException)
+      return refusal(key, error.Item as Record<string, unknown> | undefined);
+    throw error;
   }
 }

@@ -47,6 +47,13 @@ export interface JobItem {
   Running?: string;
   Finished?: string;
   ConsumerId?: string;
+  /**
+   * When the lease of the attempt ConsumerId runs ends at the earliest (ISO-8601), from its setup,
+   * running and heartbeat events: until then that attempt is live (worker/lease.ts).
+   */
+  LeaseUntil?: string;
+  /** When that attempt said so last (its event's time): a later word of the attempt wins. */
+  LeaseAt?: string;
   OutputJson?: string;
   /** Key in the results bucket when the output was too large to keep in the item. */
   OutputKey?: string;

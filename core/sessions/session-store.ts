@@ -47,7 +47,14 @@ export async function createSession(username: string, clock: Clock = systemClock
   return session;
 }
 
+/**
+ * The shape of every session id createSession hands out (a UUID), loosely: anything else names
+ * no session, and is not looked up (a 3,000-character id would fail DynamoDB's key limit).
+ */
+const SESSION_ID = /^[0-9A-Za-z-]{1,64}$/;
+
 export async function findSession(username: string, sessionId: string): Promise<SessionRecord | undefined> {
+  if (!SESSION_ID.test(sessionId)) return undefined;
   const { Item } = await documentDbClient().send(
     new GetCommand({
       TableName: config.sessionsTable,

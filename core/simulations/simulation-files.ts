@@ -71,3 +71,8 @@ export async function presignInputUrl(
 export async function deleteInputFiles(username: string, simulation: string): Promise<number> {
   return deletePrefix(config.simulationsBucket, `${username}/${simulation}/`);
 }
+
+/** Deletes every staged file of a user, also files of simulations no record names any more. */
+export async function deleteUserInputFiles(username: string): Promise<number> {
+  return deletePrefix(config.simulationsBucket, `${username}/`);
+}

@@ -1,9 +1,10 @@
 /**
  * @module users/credential-cache
- * Verified credentials, kept so the slow hash runs once per credential and TTL, not per request.
- * Keyed by a SHA-256 of the whole Authorization header, so no password is held in memory as a
- * key; bounded in size (oldest evicted first) and in time. Only successes are cached: a user
- * whose password was just reset is never locked out by a stale failure.
+ * Credentials already checked, kept so the slow hash runs once per credential and TTL, not per
+ * request. Keyed by a SHA-256 of the whole Authorization header, so no password is held in
+ * memory as a key; bounded in size (oldest evicted first) and in time. The authenticator keeps
+ * two (users/authenticate.ts): successes for minutes, failures only briefly, so a user whose
+ * password was just reset is not locked out for long by a stale failure.
  */
 import { createHash } from "node:crypto";
 

@@ -8,6 +8,7 @@
 import { MethodNotAllowedError, NotFoundError } from "../../core/errors.ts";
 import { matchRoute } from "../route-table.ts";
 import { routes as applicationRoutes } from "./application.ts";
+import { routes as consoleRoutes } from "./console.ts";
 import { createHttpHandler, type HttpEvent, type Routes } from "./http-handler.ts";
 import { routes as jobRoutes } from "./job.ts";
 import { routes as resultRoutes } from "./result.ts";
@@ -22,6 +23,7 @@ export const allRoutes: Routes = {
   ...jobRoutes,
   ...resultRoutes,
   ...simulationRoutes,
+  ...consoleRoutes,
 };
 
 /** Collapses repeated slashes and drops a trailing one. */

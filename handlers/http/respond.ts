@@ -31,14 +31,19 @@ export const CORS_HEADERS: Record<string, string> = {
 export type RouteResult =
   | { kind: "json"; body: unknown }
   | { kind: "redirect"; location: string }
-  | { kind: "bytes"; body: Uint8Array; contentType: string };
+  | { kind: "bytes"; body: Uint8Array; contentType: string; headers?: Record<string, string> };
 
 export const json = (body: unknown): RouteResult => ({ kind: "json", body });
 export const redirect = (location: string): RouteResult => ({ kind: "redirect", location });
-export const bytes = (body: Uint8Array, contentType: string): RouteResult => ({
+export const bytes = (
+  body: Uint8Array,
+  contentType: string,
+  headers?: Record<string, string>,
+): RouteResult => ({
   kind: "bytes",
   body,
   contentType,
+  ...(headers ? { headers } : {}),
 });
 
 /** JSON bodies larger than this are gzipped for clients that accept it. */
@@ -71,7 +76,7 @@ export function toResponse(result: RouteResult, acceptEncoding = ""): APIGateway
     case "bytes":
       return {
         statusCode: 200,
-        headers: { ...CORS_HEADERS, "content-type": result.contentType },
+        headers: { ...CORS_HEADERS, ...result.headers, "content-type": result.contentType },
         body: Buffer.from(result.body).toString("base64"),
         isBase64Encoded: true,
       };

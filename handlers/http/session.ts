@@ -1,4 +1,7 @@
-/** @module http/session — sessions and their jobs: create, list, append, start, stop, kill, delete. */
+/**
+ * @module http/session — sessions and their jobs: create, list, append, start, stop, kill, delete;
+ * and, for the console and the CLI, a session's counts per state and its jobs page by page.
+ */
 import { ValidationError } from "../../core/errors.ts";
 import { appendJobsOnce } from "../../core/jobs/idempotent-append.ts";
 import {
@@ -7,8 +10,10 @@ import {
   startSession,
   stopSession,
 } from "../../core/sessions/session-control.ts";
+import { listSessionJobPage } from "../../core/sessions/session-job-pages.ts";
 import { listSessionJobRecords } from "../../core/sessions/session-listing.ts";
 import { createSession, listSessionIds } from "../../core/sessions/session-store.ts";
+import { summarizeSession } from "../../core/sessions/session-summary.ts";
 import { parseJsonBody } from "../../core/validation.ts";
 import { createHttpHandler, type HttpRequest, type Routes } from "./http-handler.ts";
 import { json } from "./respond.ts";
@@ -63,6 +68,18 @@ export const routes: Routes = {
     await killSession(request.caller.username, sessionId(request));
     return json(sessionId(request));
   },
+
+  "GET /session/{sid}/summary": async (request) =>
+    json(await summarizeSession(request.caller.username, sessionId(request))),
+
+  "GET /session/{sid}/jobs": async (request) =>
+    json(
+      await listSessionJobPage(request.caller.username, sessionId(request), {
+        state: request.query.state,
+        limit: request.query.limit,
+        after: request.query.after,
+      }),
+    ),
 
   // A bare number, the jobs deleted: the turbine client calls int() on the body.
   "DELETE /session/{sid}": async (request) =>

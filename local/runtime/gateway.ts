@@ -27,7 +27,13 @@ import type {
 } from "aws-lambda";
 import type { AuthorizerContext, HttpEvent } from "../../handlers/http/http-handler.ts";
 import { CORS_HEADERS } from "../../handlers/http/respond.ts";
-import { DEFAULT_FUNCTION, DEFAULT_ROUTE, ROUTES } from "../../handlers/route-table.ts";
+import {
+  DEFAULT_FUNCTION,
+  DEFAULT_ROUTE,
+  decodePathParameter,
+  ROUTES,
+  UNAUTHENTICATED_ROUTES,
+} from "../../handlers/route-table.ts";
 import { lambdaContext } from "./lambda-context.ts";
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway HTTP API payload limit
@@ -90,7 +96,29 @@ function headersOf(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function queryOf(url: URL): Record<string, string> | undefined {
+/** What the gateway reads of a request's target. */
+type RequestTarget = Pick<URL, "host" | "pathname" | "search" | "searchParams">;
+
+/**
+ * The request target with its path exactly as sent, as API Gateway passes it on (rawPath): no
+ * folding of doubled slashes (the `$default` route, handlers/http/fallback.ts, does that) and no
+ * resolving of `.`/`..` or `%2e` segments (input-path rules refuse those). `new URL(target, base)`
+ * would do both, and read `//session//x` as the host "session" with the path "//x".
+ */
+function requestTarget(raw: string | undefined): RequestTarget {
+  const target = raw ?? "/";
+  if (!target.startsWith("/")) return new URL(target); // absolute-form, as sent to a proxy
+  const query = target.indexOf("?");
+  const search = query < 0 ? "" : target.slice(query);
+  return {
+    host: "localhost",
+    pathname: query < 0 ? target : target.slice(0, query),
+    search: search === "?" ? "" : search,
+    searchParams: new URLSearchParams(search),
+  };
+}
+
+function queryOf(url: RequestTarget): Record<string, string> | undefined {
   const query: Record<string, string> = {};
   for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
   return Object.keys(query).length > 0 ? query : undefined;
@@ -102,9 +130,14 @@ function matchExact(method: string, path: string) {
     const match = route.pattern.exec(path);
     if (!match) continue;
     const params: Record<string, string> = {};
-    route.paramNames.forEach((name, i) => {
-      params[name] = decodeURIComponent(match[i + 1] ?? "");
-    });
+    try {
+      route.paramNames.forEach((name, i) => {
+        params[name] = decodePathParameter(match[i + 1] ?? "", name);
+      });
+    } catch {
+      // Bad percent-encoding: the `$default` route answers it with a 400.
+      break;
+    }
     return { routeKey: route.routeKey, functionName: route.functionName, params };
   }
   return { routeKey: DEFAULT_ROUTE, functionName: DEFAULT_FUNCTION ?? "fallback", params: undefined };
@@ -155,7 +188,7 @@ export async function createGatewayHandler(
   const listener: RequestListener = async (request, response) => {
     const started = Date.now();
     const method = request.method ?? "GET";
-    const url = new URL(request.url ?? "/", "http://localhost");
+    const url = requestTarget(request.url);
     let status = 500;
     try {
       status = await serve(request, response, method, url);
@@ -171,7 +204,7 @@ export async function createGatewayHandler(
     request: IncomingMessage,
     response: ServerResponse,
     method: string,
-    url: URL,
+    url: RequestTarget,
   ): Promise<number> {
     const headers = headersOf(request);
     if (method === "OPTIONS") {
@@ -204,30 +237,34 @@ export async function createGatewayHandler(
       timeEpoch: now.getTime(),
     };
 
-    // The authorizer runs first; without the identity source API Gateway answers 401 itself.
+    // The authorizer runs first, except on routes.json's `unauthenticated` routes (authorization
+    // NONE); without the identity source API Gateway answers 401 itself.
     const authorization = headers.authorization;
-    if (!authorization) {
+    const anonymous = UNAUTHENTICATED_ROUTES.has(route.routeKey);
+    if (!authorization && !anonymous) {
       gatewayError(response, 401, "Unauthorized");
       return 401;
     }
-    const auth = await authorize(
-      {
-        version: "2.0",
-        type: "REQUEST",
-        routeArn: `arn:aws:execute-api:us-east-1:123456789012:local/$default/${method}${url.pathname}`,
-        identitySource: [authorization],
-        routeKey: route.routeKey,
-        rawPath: url.pathname,
-        rawQueryString: url.search.slice(1),
-        cookies: [],
-        headers,
-        queryStringParameters: queryOf(url) ?? {},
-        requestContext,
-        pathParameters: route.params ?? {},
-        stageVariables: {},
-      } as unknown as APIGatewayRequestAuthorizerEventV2,
-      lambdaContext("authorizer", 5000),
-    );
+    const auth = anonymous
+      ? { isAuthorized: true, context: undefined }
+      : await authorize(
+          {
+            version: "2.0",
+            type: "REQUEST",
+            routeArn: `arn:aws:execute-api:us-east-1:123456789012:local/$default/${method}${url.pathname}`,
+            identitySource: [authorization ?? ""],
+            routeKey: route.routeKey,
+            rawPath: url.pathname,
+            rawQueryString: url.search.slice(1),
+            cookies: [],
+            headers,
+            queryStringParameters: queryOf(url) ?? {},
+            requestContext,
+            pathParameters: route.params ?? {},
+            stageVariables: {},
+          } as unknown as APIGatewayRequestAuthorizerEventV2,
+          lambdaContext("authorizer", 5000),
+        );
     if (!auth.isAuthorized) {
       gatewayError(response, 403, "Forbidden");
       return 403;
@@ -242,7 +279,10 @@ export async function createGatewayHandler(
       headers,
       ...(queryOf(url) ? { queryStringParameters: queryOf(url) } : {}),
       ...(route.params ? { pathParameters: route.params } : {}),
-      requestContext: { ...requestContext, authorizer: { lambda: auth.context ?? {} } },
+      requestContext: {
+        ...requestContext,
+        ...(anonymous ? {} : { authorizer: { lambda: auth.context ?? {} } }),
+      },
       ...(body.length > 0 ? { body: text ? body.toString("utf8") : body.toString("base64") } : {}),
       isBase64Encoded: !text && body.length > 0,
     } as HttpEvent;

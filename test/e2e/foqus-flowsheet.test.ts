@@ -10,7 +10,7 @@ import test from "ava";
 import type { JobRecord } from "../../client/api-client.ts";
 import { resultPages } from "../../client/result-pages.ts";
 import { newUser, startUpdateProcessor, stopAll, uniqueName } from "../helpers/stack.ts";
-import { foqusRuntime, startWorker, type TestWorker } from "../helpers/workers.ts";
+import { clearJobQueues, foqusRuntime, startWorker, type TestWorker } from "../helpers/workers.ts";
 
 const SESSION_FILE = fileURLToPath(new URL("../../worker/apps/flowsheets/mix-scale.foqus", import.meta.url));
 const SAMPLES = 60;
@@ -18,6 +18,7 @@ const CHUNK = 20;
 
 const workers: TestWorker[] = [];
 test.before(async () => {
+  await clearJobQueues();
   await startUpdateProcessor();
 });
 test.after.always(async () => {

@@ -9,6 +9,8 @@ import test from "ava";
 import type { JobRecord as Job, JobRequest } from "../../client/api-client.ts";
 import { readReadyPages } from "../../client/result-pages.ts";
 import { sqsClient } from "../../core/aws/clients.ts";
+import { newEvent } from "../../core/events/event-publisher.ts";
+import { EventTypes } from "../../core/events/events.ts";
 import {
   newUser,
   stack,
@@ -17,7 +19,7 @@ import {
   type TestUser,
   uniqueName,
 } from "../helpers/stack.ts";
-import { startWorker, type TestWorker } from "../helpers/workers.ts";
+import { clearJobQueues, pollsOver, startWorker, type TestWorker } from "../helpers/workers.ts";
 
 const workers: TestWorker[] = [];
 const worker = (settings: Record<string, string> = {}) => {
@@ -27,10 +29,13 @@ const worker = (settings: Record<string, string> = {}) => {
 };
 
 test.before(async () => {
+  await clearJobQueues();
   await startUpdateProcessor();
 });
 test.afterEach.always(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop("SIGKILL")));
+  // A killed worker's pending receive lives on inside moto and would take the next test's jobs.
+  await pollsOver();
 });
 test.after.always(stopAll);
 
@@ -122,20 +127,85 @@ test.serial("kill stops a running engine within a heartbeat and ends the job ter
 test.serial(
   "a worker killed with SIGKILL mid-job loses nothing: the job runs again and finishes once",
   async (t) => {
-    const first = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
+    const first = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3", WORKER_ID: "sigkill-first" });
     const user = await newUser();
     const { sim, sid } = await session(user);
-    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 2000 } }]);
+    // 8 s against a lease of 3 s: the run after the kill finishes only if its lease is extended.
+    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 8000 } }]);
     await user.client.start(sid);
-    await until(user, sid, (job) => job.State === "running", "running");
+    // Killed on its own word that the engine runs: mid-job, whatever the API shows yet.
+    const running = await first.waitFor((line) => line.message === "job running" && line.job === id, 30_000);
+    t.is(running.attempt, 1);
     await first.stop("SIGKILL");
-    const second = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3" });
-    const done = await second.waitFor((line) => line.message === "job succeeded" && line.job === id, 60_000);
-    t.true((done.attempt as number) >= 2, `succeeded on delivery ${done.attempt}`);
+    // A receive the killed worker left pending inside moto would take the redelivery and spend
+    // it; wait such polls out, so that every delivery counted below is a real one.
+    await pollsOver();
+    // Two slots: the second worker keeps polling while it runs the job, so a lease it failed to
+    // extend would come back to it as another delivery (and show in its log).
+    const second = worker({ WORKER_CONCURRENCY: "2", LEASE_SECONDS: "3", WORKER_ID: "sigkill-second" });
+    const done = await second.waitFor((line) => line.message === "job succeeded" && line.job === id, 90_000);
+    // One delivery died with the first worker, the next one finished: none lost, none wasted.
+    t.is(done.attempt, 2);
+    const about = (line: Record<string, unknown>) => line.job === id;
+    t.deepEqual(
+      second.lines.filter(about).map((line) => line.message),
+      ["job running", "job succeeded"],
+      "the second worker ran the job once, never handed it back, never saw it again",
+    );
+    t.false(second.lines.some((line) => line.message === "heartbeat failed"));
     const records = await readAllPages(user, sid);
     t.deepEqual(
-      records.map((r) => [r.Id, r.State]),
-      [[id, "success"]],
+      records.map((r) => [r.Id, r.State, r.ConsumerId]),
+      [[id, "success", "sigkill-second"]],
+    );
+  },
+);
+
+test.serial(
+  "a duplicate delivery of a running job is not run while its attempt is live, and is deleted once it finishes",
+  async (t) => {
+    const holder = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3", WORKER_ID: "live-holder" });
+    const user = await newUser();
+    const { sim, sid } = await session(user);
+    const [id] = await append(user, sid, [{ Simulation: sim, Input: { delayMs: 10_000 } }]);
+    await user.client.start(sid);
+    await holder.waitFor((line) => line.message === "job running" && line.job === id, 30_000);
+    await until(user, sid, (job) => job.State === "running" && job.ConsumerId === "live-holder", "running");
+    // A second job.submit of the same job, as a redelivery or a repeated submit gives.
+    await sqsClient().send(
+      new SendMessageCommand({
+        QueueUrl: stack.outputs.job_queue_urls.linux!,
+        MessageBody: JSON.stringify(
+          newEvent({
+            event: EventTypes.jobSubmit,
+            username: user.username,
+            session: sid,
+            job: id,
+            application: "fake",
+            simulation: sim,
+          }),
+        ),
+      }),
+    );
+    const other = worker({ WORKER_CONCURRENCY: "1", LEASE_SECONDS: "3", WORKER_ID: "live-other" });
+    const deferred = await other.waitFor(
+      (line) => line.message === "job not run: another attempt holds it" && line.job === id,
+      30_000,
+    );
+    t.is(deferred.reason, "live-attempt");
+    t.is(deferred.holder, "live-holder");
+    t.is(deferred.spendsDelivery, false);
+    await holder.waitFor((line) => line.message === "job succeeded" && line.job === id, 60_000);
+    // The duplicate comes back, finds the job finished and is deleted, never run.
+    const skipped = await other.waitFor(
+      (line) => line.message === "skipping a job that is not runnable" && line.job === id,
+      60_000,
+    );
+    t.is(skipped.state, "success");
+    t.false(other.lines.some((line) => line.message === "job running" && line.job === id));
+    t.deepEqual(
+      (await readAllPages(user, sid)).map((r) => [r.Id, r.State, r.ConsumerId]),
+      [[id, "success", "live-holder"]],
     );
   },
 );

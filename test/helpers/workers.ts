@@ -14,6 +14,19 @@ export const foqusRuntime = findFoqusRuntime();
 
 const WORKER_MAIN = fileURLToPath(new URL("../../worker/main.ts", import.meta.url));
 
+/**
+ * The long-poll wait of test workers, in seconds. A worker killed while a receive is pending
+ * leaves that receive alive inside moto until its wait is over, and it takes (and so spends) a
+ * delivery of the next message that becomes visible, which nobody will ever run. A short wait
+ * bounds that; a test that counts deliveries waits such polls out (`pollsOver`).
+ */
+export const TEST_RECEIVE_WAIT_SECONDS = 1;
+
+/** Resolves once every receive a worker killed before this call could have left pending is over. */
+export function pollsOver(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, TEST_RECEIVE_WAIT_SECONDS * 1000 + 500));
+}
+
 export interface TestWorker {
   process: ChildProcess;
   lines: Record<string, unknown>[];
@@ -36,6 +49,7 @@ export function startWorker(settings: Record<string, string> = {}): TestWorker {
       POWERTOOLS_DEV: "false",
       HEARTBEAT_SECONDS: "1",
       LEASE_SECONDS: "5",
+      RECEIVE_WAIT_SECONDS: String(TEST_RECEIVE_WAIT_SECONDS),
       ...foqusWorkerEnvironment(foqusRuntime),
       ...settings,
     },
@@ -104,4 +118,18 @@ export function startWorker(settings: Record<string, string> = {}): TestWorker {
       return code;
     },
   };
+}
+
+/**
+ * Empties the pools' job queues, for an end-to-end file's start: earlier files leave messages
+ * of jobs they killed or deleted, and this file's workers would first have to skip them all.
+ */
+export async function clearJobQueues(): Promise<void> {
+  const { PurgeQueueCommand } = await import("@aws-sdk/client-sqs");
+  const { sqsClient } = await import("../../core/aws/clients.ts");
+  await Promise.all(
+    Object.values(stack.outputs.job_queue_urls).map((QueueUrl) =>
+      sqsClient().send(new PurgeQueueCommand({ QueueUrl })),
+    ),
+  );
 }

@@ -122,7 +122,122 @@ test("events for a deleted or unknown job change nothing", async (t) => {
   t.is(await closeResultPage(sid, "g"), 0);
 });
 
-const WORKER_EVENTS: EventType[] = ["job.setup", "job.running", "job.success", "job.error", "job.terminate"];
+const at = (ms: number) => new Date(ms).toISOString();
+
+test("setup and running record the attempt's lease; its heartbeats move it later and never the state", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  const t0 = Date.parse("2026-01-01T00:00:00.000Z");
+  const event = (type: EventType, consumer: string, time: number, leaseUntil: number) =>
+    jobEvent(username, sid, job, type, { consumer, time: at(time), leaseUntil: at(leaseUntil) });
+  t.is(await applyEvent(event("job.setup", "w1", t0, t0 + 30_000)), "applied");
+  t.is((await getJob(sid, job))?.LeaseUntil, at(t0 + 30_000));
+  t.is(await applyEvent(event("job.running", "w1", t0 + 1000, t0 + 31_000)), "applied");
+  t.is(await applyEvent(event("job.heartbeat", "w1", t0 + 15_000, t0 + 45_000)), "applied");
+  let stored = await getJob(sid, job);
+  t.is(stored?.State, "running");
+  t.is(stored?.ConsumerId, "w1");
+  t.is(stored?.LeaseUntil, at(t0 + 45_000));
+  t.is(stored?.Running, at(t0 + 1000), "a heartbeat stamps nothing");
+  // A duplicate or late heartbeat never moves the lease back.
+  t.is(await applyEvent(event("job.heartbeat", "w1", t0 + 15_000, t0 + 45_000)), "stale");
+  t.is(await applyEvent(event("job.heartbeat", "w1", t0 + 5000, t0 + 35_000)), "stale");
+  // Another worker's attempt (a duplicate delivery) while w1's lease is live changes nothing.
+  t.is(await applyEvent(event("job.setup", "w2", t0 + 20_000, t0 + 50_000)), "stale");
+  t.is(await applyEvent(event("job.running", "w2", t0 + 20_000, t0 + 50_000)), "stale");
+  t.is(await applyEvent(event("job.heartbeat", "w2", t0 + 20_000, t0 + 50_000)), "stale");
+  stored = await getJob(sid, job);
+  t.is(stored?.ConsumerId, "w1");
+  t.is(stored?.LeaseUntil, at(t0 + 45_000));
+  // A heartbeat carries no state: it never finishes a job, nor takes a finish number.
+  t.is(stored?.Seq, undefined);
+  t.is(await closeResultPage(sid, "g"), 0);
+});
+
+test("after an attempt's lease ended, the next attempt's setup takes the job over; the dead one's late events do not", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  const t0 = Date.parse("2026-01-01T00:00:00.000Z");
+  const event = (type: EventType, consumer: string, time: number, leaseUntil: number) =>
+    jobEvent(username, sid, job, type, { consumer, time: at(time), leaseUntil: at(leaseUntil) });
+  await applyEvent(event("job.setup", "w1", t0, t0 + 30_000));
+  await applyEvent(event("job.running", "w1", t0 + 1000, t0 + 30_000));
+  // w1 died; SQS delivered the job again after its lease, to w2.
+  t.is(await applyEvent(event("job.setup", "w2", t0 + 31_000, t0 + 61_000)), "applied");
+  let stored = await getJob(sid, job);
+  t.is(stored?.State, "running", "the state never moves back");
+  t.is(stored?.ConsumerId, "w2");
+  t.is(stored?.LeaseUntil, at(t0 + 61_000));
+  t.is(stored?.Setup, at(t0), "the first attempt's timestamps stay");
+  // w1's heartbeat, sent before it died and arriving late, does not take the job back.
+  t.is(await applyEvent(event("job.heartbeat", "w1", t0 + 16_000, t0 + 46_000)), "stale");
+  t.is(await applyEvent(event("job.heartbeat", "w2", t0 + 46_000, t0 + 76_000)), "applied");
+  stored = await getJob(sid, job);
+  t.is(stored?.ConsumerId, "w2");
+  t.is(stored?.LeaseUntil, at(t0 + 76_000));
+  // Finished: no lease event touches it again, and the first terminal state stays.
+  t.is(
+    await applyEvent(jobEvent(username, sid, job, "job.success", { consumer: "w2", outputJson: "{}" })),
+    "applied",
+  );
+  t.is(await applyEvent(event("job.heartbeat", "w2", t0 + 60_000, t0 + 90_000)), "stale");
+  t.is(await applyEvent(event("job.setup", "w3", t0 + 200_000, t0 + 230_000)), "stale");
+  stored = await getJob(sid, job);
+  t.is(stored?.State, "success");
+  t.is(stored?.ConsumerId, "w2");
+  t.is(stored?.Seq, 1);
+});
+
+test("an attempt that hands its job back ends its lease; its late heartbeats do not revive it", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  const t0 = Date.parse("2026-01-01T00:00:00.000Z");
+  const event = (type: EventType, consumer: string, time: number, leaseUntil: number) =>
+    jobEvent(username, sid, job, type, { consumer, time: at(time), leaseUntil: at(leaseUntil) });
+  await applyEvent(event("job.running", "w1", t0, t0 + 30_000));
+  // w1 shuts down at t0 + 20 s: its last heartbeat says the lease ends then.
+  t.is(await applyEvent(event("job.heartbeat", "w1", t0 + 20_000, t0 + 20_000)), "applied");
+  t.is((await getJob(sid, job))?.LeaseUntil, at(t0 + 20_000));
+  // A heartbeat it sent before, arriving late, changes nothing: the newer word wins.
+  t.is(await applyEvent(event("job.heartbeat", "w1", t0 + 15_000, t0 + 45_000)), "stale");
+  // The next worker takes the job at once.
+  t.is(await applyEvent(event("job.setup", "w2", t0 + 21_000, t0 + 51_000)), "applied");
+  const stored = await getJob(sid, job);
+  t.is(stored?.ConsumerId, "w2");
+  t.is(stored?.LeaseUntil, at(t0 + 51_000));
+  t.is(stored?.State, "running");
+});
+
+test("a heartbeat about another owner's job, or without a lease, changes nothing", async (t) => {
+  const { username, sid, ids } = await sessionWithJobs(1);
+  const job = ids[0]!;
+  const now = Date.now();
+  await applyEvent(jobEvent(username, sid, job, "job.running", { leaseUntil: at(now + 30_000) }));
+  t.is(
+    await applyEvent(
+      jobEvent("mallory", sid, job, "job.heartbeat", { time: at(now), leaseUntil: at(now + 60_000) }),
+    ),
+    "rejected",
+  );
+  t.is(await applyEvent(jobEvent(username, sid, job, "job.heartbeat")), "stale");
+  // A lease past SQS's longest visibility (12 h) is no lease a worker can hold.
+  t.is(
+    await applyEvent(
+      jobEvent(username, sid, job, "job.heartbeat", { time: at(now), leaseUntil: at(now + 13 * 3600_000) }),
+    ),
+    "stale",
+  );
+  t.is((await getJob(sid, job))?.LeaseUntil, at(now + 30_000));
+});
+
+const WORKER_EVENTS: EventType[] = [
+  "job.setup",
+  "job.running",
+  "job.heartbeat",
+  "job.success",
+  "job.error",
+  "job.terminate",
+];
 
 test("any order of duplicated events leaves each job in its first terminal state, numbered exactly once", async (t) => {
   await fc.assert(
@@ -137,7 +252,9 @@ test("any order of duplicated events leaves each job in its first terminal state
             sid,
             ids[index]!,
             type,
-            type === "job.success" ? { outputJson: `{"job":${index}}` } : {},
+            type === "job.success"
+              ? { outputJson: `{"job":${index}}` }
+              : { leaseUntil: new Date(Date.now() + 30_000).toISOString() },
           ),
         );
         // The expected result: per job, the first terminal event in delivery order wins.

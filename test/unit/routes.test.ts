@@ -39,3 +39,13 @@ test("FOQUS's trailing and doubled slashes normalise to the route", (t) => {
   t.is(normalizePath("/simulation//sim/input"), "/simulation/sim/input");
   t.is(normalizePath("/"), "/");
 });
+
+test("bad percent-encoding in a path parameter is a 400 naming the parameter, never a URIError", (t) => {
+  for (const bad of ["%zz", "%", "%E0%A4%A", "%C0%AF", "%ff"]) {
+    const error = t.throws(() => matchRoute("GET", `/session/${bad}`), { name: "ValidationError" });
+    t.is((error as unknown as { code: string }).code, "InvalidPath");
+    t.regex(error?.message ?? "", /\{sid\}/);
+  }
+  const ok = matchRoute("GET", "/simulation/sim-1/input/a%20b.txt");
+  t.deepEqual("route" in ok ? ok.params : {}, { name: "sim-1", path: "a b.txt" });
+});

@@ -9,16 +9,30 @@ import { EventTypes, type FoqusEvent } from "../../core/events/events.ts";
 import type { JobItem } from "../../core/jobs/job.ts";
 import { jobKey } from "../../core/jobs/job-store.ts";
 import type { JobState } from "../../core/jobs/states.ts";
+import { MAX_TRANSIENT_RELEASES } from "../../core/limits.ts";
 import { type Engine, EngineError, type EngineJob } from "../../worker/engines/engine.ts";
 import type { Delivery, JobQueue } from "../../worker/job-queue.ts";
 import type { ReadJobs } from "../../worker/lease.ts";
 import { Worker, type WorkerOptions } from "../../worker/worker.ts";
 import { makeJobItem } from "../helpers/factories.ts";
 
-/** A job queue in memory: records what the worker deleted, released and extended. */
+/** A requeue: the delivery handed back, and the fresh copy that was put on the queue. */
+interface Requeued {
+  id: string;
+  delaySeconds: number;
+  releases: number;
+  copy: Delivery;
+}
+
+/**
+ * A job queue in memory: records what the worker deleted, released (plainly: the delivery is
+ * spent), requeued (a fresh copy, held back until `deliverCopies`) and extended.
+ */
 class MemoryQueue implements JobQueue {
   readonly deleted: string[] = [];
   readonly released: string[] = [];
+  readonly releaseDelays: number[] = [];
+  readonly requeued: Requeued[] = [];
   /** Delivery ids of each extension call, in order. */
   readonly extended: string[][] = [];
   flushes = 0;
@@ -26,11 +40,21 @@ class MemoryQueue implements JobQueue {
   failReceives = 0;
   failDelete = false;
   failFlush = false;
+  failRequeue = false;
+  /** Extensions that never settle, not even when their signal aborts (a hung call). */
+  hangExtends = 0;
   private readonly waiting: Delivery[] = [];
+  private readonly copies: Delivery[] = [];
   private wake: (() => void) | undefined;
   private next = 0;
 
-  send(session: string, job: string): Delivery {
+  /** Makes the requeued copies visible (as SQS does once their delay is over). */
+  deliverCopies(): void {
+    this.waiting.push(...this.copies.splice(0));
+    this.wake?.();
+  }
+
+  send(session: string, job: string, releases?: number): Delivery {
     const body = JSON.stringify(
       newEvent({
         event: EventTypes.jobSubmit,
@@ -41,7 +65,7 @@ class MemoryQueue implements JobQueue {
         simulation: "sim",
       }),
     );
-    const delivery = { id: `delivery-${++this.next}`, body, attempt: 1 };
+    const delivery = { id: `delivery-${++this.next}`, body, attempt: 1, ...(releases ? { releases } : {}) };
     this.waiting.push(delivery);
     this.wake?.();
     return delivery;
@@ -68,11 +92,28 @@ class MemoryQueue implements JobQueue {
     this.deleted.push(delivery.id);
   }
 
-  async release(delivery: Delivery): Promise<void> {
+  async release(delivery: Delivery, delaySeconds = 0): Promise<void> {
     this.released.push(delivery.id);
+    this.releaseDelays.push(delaySeconds);
+  }
+
+  async requeue(delivery: Delivery, options: { delaySeconds: number; releases: number }): Promise<void> {
+    if (this.failRequeue) throw new Error("SendMessage throttled");
+    const copy = {
+      id: `delivery-${++this.next}`,
+      body: delivery.body,
+      attempt: 1,
+      releases: options.releases,
+    };
+    this.copies.push(copy);
+    this.requeued.push({ id: delivery.id, ...options, copy });
   }
 
   async extend(deliveries: readonly Delivery[]): Promise<void> {
+    if (this.hangExtends > 0) {
+      this.hangExtends -= 1;
+      return new Promise(() => undefined);
+    }
     this.extended.push(deliveries.map((delivery) => delivery.id));
   }
 
@@ -109,7 +150,7 @@ class MemoryJobs {
   readonly reads: string[][] = [];
   private readonly records = new Map<string, JobItem>();
 
-  put(session: string, job: string, state: JobState = "submit"): void {
+  put(session: string, job: string, state: JobState = "submit", fields: Partial<JobItem> = {}): void {
     this.records.set(
       jobKey(session, job),
       makeJobItem({
@@ -119,19 +160,31 @@ class MemoryJobs {
         Application: "fake",
         InputJson: JSON.stringify({ x: 1 }),
         State: state,
+        ...fields,
       }),
     );
   }
 
   /** Reads that fail before the next one succeeds. */
   failReads = 0;
+  /** Kill-check reads (the heartbeat's) that never settle, not even when their signal aborts. */
+  hangKillChecks = 0;
+
+  update(session: string, job: string, fields: Partial<JobItem>): void {
+    const record = this.records.get(jobKey(session, job));
+    if (record) Object.assign(record, fields);
+  }
 
   setState(session: string, job: string, state: JobState): void {
     const record = this.records.get(jobKey(session, job));
     if (record) record.State = state;
   }
 
-  readonly readJobs: ReadJobs = async (keys) => {
+  readonly readJobs: ReadJobs = async (keys, attributes) => {
+    if (attributes && this.hangKillChecks > 0) {
+      this.hangKillChecks -= 1;
+      return new Promise(() => undefined);
+    }
     if (this.failReads > 0) {
       this.failReads -= 1;
       throw new Error("DynamoDB throttled the read");
@@ -210,6 +263,7 @@ function harness(t: { teardown: (fn: () => Promise<void>) => void }, options: Pa
     concurrency: 4,
     // No heartbeat unless a test asks for one.
     heartbeatSeconds: 3600,
+    leaseSeconds: 30,
     shutdownGraceSeconds: 0,
     workerId: "test-worker",
     queue,
@@ -264,38 +318,215 @@ test("a job the engine fails publishes job.error with its message and is deleted
   t.deepEqual(w.queue.deleted, [delivery.id]);
 });
 
-test("a duplicate delivery of one job has its own lease and controller", async (t) => {
+test("a duplicate delivery of a job in hand is not run: it comes back after a lease, spending no delivery", async (t) => {
   const w = harness(t, { heartbeatSeconds: 0.01 });
   w.jobs.put("s1", "j1");
   const first = w.queue.send("s1", "j1");
   const second = w.queue.send("s1", "j1");
   w.worker.start();
-  await until(() => w.engine.calls.length === 2, "both deliveries run");
   // Both arrived in one receive: the record was read with one key (BatchGetItem refuses twice).
+  await w.logged("job not run: another attempt holds it", { job: "j1" });
   t.deepEqual(w.jobs.reads[0], [jobKey("s1", "j1")]);
-  const [a, b] = w.engine.calls;
-  t.not(a?.signal, b?.signal);
-  // Each delivery's lease is extended under its own id; the kill check reads the job once.
-  await until(() => w.queue.extended.some((ids) => ids.length === 2), "both leases extended");
-  t.deepEqual(w.queue.extended.find((ids) => ids.length === 2)?.sort(), [first.id, second.id].sort());
-  await until(() => w.jobs.reads.length > 1, "a kill check");
-  for (const keys of w.jobs.reads) t.deepEqual(keys, [jobKey("s1", "j1")]);
+  await until(() => w.engine.calls.length === 1, "the first delivery runs");
+  const [requeue] = w.queue.requeued;
+  t.is(requeue?.id, second.id);
+  t.is(requeue?.delaySeconds, 30, "back after a lease");
+  t.is(requeue?.releases, 0, "a duplicate is no transient failure: not counted");
+  t.deepEqual(w.queue.released, [], "no plain release: no delivery spent");
+  t.is(w.line("job not run: another attempt holds it")?.reason, "held");
+  // Only the run's delivery has a lease.
+  await until(() => w.queue.extended.length > 0, "a heartbeat");
+  t.deepEqual(w.queue.extended[0], [first.id]);
 
-  // Finishing the first deletes only the first; the second keeps running and keeps its lease.
-  a?.finish(OUTPUT);
+  // Another delivery while the job runs (its lease lapsed, or a duplicate job.submit): not run.
+  const third = w.queue.send("s1", "j1");
+  await until(() => w.queue.requeued.length === 2, "the third requeued");
+  t.is(w.queue.requeued[1]?.id, third.id);
+  t.is(w.engine.calls.length, 1);
+
+  // The run ends; the copies then find the job finished and are deleted, never run.
+  w.engine.calls[0]?.finish(OUTPUT);
   await w.logged("job succeeded");
-  t.deepEqual(w.queue.deleted, [first.id]);
-  t.false(b?.signal.aborted);
-  const seen = w.queue.extended.length;
-  await until(() => w.queue.extended.length > seen, "a heartbeat after the first finished");
-  t.deepEqual(w.queue.extended[seen], [second.id]);
+  w.jobs.setState("s1", "j1", "success");
+  w.queue.deliverCopies();
+  await until(() => w.queue.deleted.length === 3, "the copies deleted");
+  t.is(w.engine.calls.length, 1);
+  t.deepEqual(w.worker.releaseCounts(), { shutdown: 0, transient: 0, "live-attempt": 0, held: 2 });
+});
 
-  // The shutdown aborts the second alone, which is released, not deleted.
+test("a job whose record shows another worker's live attempt is not run until that lease ends", async (t) => {
+  const w = harness(t);
+  const leaseUntil = new Date(Date.now() + 60_000).toISOString();
+  w.jobs.put("s1", "j1", "running", { ConsumerId: "other-worker", LeaseUntil: leaseUntil });
+  const delivery = w.queue.send("s1", "j1");
+  w.worker.start();
+  const line = await w.logged("job not run: another attempt holds it", { job: "j1" });
+  t.is(line.reason, "live-attempt");
+  t.is(line.holder, "other-worker");
+  t.is(line.spendsDelivery, false);
+  t.is(w.engine.calls.length, 0);
+  const [requeue] = w.queue.requeued;
+  t.is(requeue?.id, delivery.id);
+  // Back about when that lease ends: 60 s from when the record was read, and a second more.
+  t.true(requeue!.delaySeconds >= 55 && requeue!.delaySeconds <= 61, `delay ${requeue?.delaySeconds}`);
+  t.is(requeue?.releases, 0);
+  t.deepEqual(w.queue.released, []);
+
+  // That attempt died: its lease ran out without a renewal. The copy runs the job.
+  w.jobs.update("s1", "j1", { LeaseUntil: new Date(Date.now() - 1000).toISOString() });
+  w.queue.deliverCopies();
+  await until(() => w.engine.calls.length === 1, "the copy runs");
+  t.is(w.engine.calls[0]?.job.jobId, "j1");
+});
+
+test("a record of this worker's own id, or of an ended lease, or of no lease, is no live attempt", async (t) => {
+  const w = harness(t);
+  const ahead = new Date(Date.now() + 60_000).toISOString();
+  // A previous process with the same WORKER_ID: it is gone, since this one does not hold the job.
+  w.jobs.put("s1", "mine", "running", { ConsumerId: "test-worker", LeaseUntil: ahead });
+  w.jobs.put("s1", "ended", "running", {
+    ConsumerId: "other-worker",
+    LeaseUntil: new Date(Date.now() - 1).toISOString(),
+  });
+  w.jobs.put("s1", "legacy", "setup", { ConsumerId: "other-worker" });
+  for (const job of ["mine", "ended", "legacy"]) w.queue.send("s1", job);
+  w.worker.start();
+  await until(() => w.engine.calls.length === 3, "all three run");
+  t.deepEqual(w.queue.requeued, []);
+});
+
+test("setup and running carry the attempt's lease; a long run renews it every half lease, a short one never", async (t) => {
+  const w = harness(t, { heartbeatSeconds: 0.01, leaseSeconds: 0.4 });
+  w.jobs.put("s1", "long");
+  const asked = Date.now();
+  w.queue.send("s1", "long");
+  w.worker.start();
+  await until(() => w.engine.calls.length === 1, "the engine runs");
+  const setup = w.outbox.events.find((event) => event.event === EventTypes.jobSetup)!;
+  const running = w.outbox.events.find((event) => event.event === EventTypes.jobRunning)!;
+  // The lease ends no sooner than a lease after the receive was asked for.
+  t.true(Date.parse(setup.leaseUntil!) >= asked + 400);
+  t.true(Date.parse(running.leaseUntil!) >= Date.parse(setup.leaseUntil!));
+  const heartbeats = () => w.outbox.events.filter((event) => event.event === EventTypes.jobHeartbeat);
+  await until(() => heartbeats().length >= 3, "three heartbeat events");
+  w.engine.calls[0]?.finish(OUTPUT);
+  await w.logged("job succeeded");
+  const beats = heartbeats();
+  for (const beat of beats) {
+    t.is(beat.job, "long");
+    t.is(beat.consumer, "test-worker");
+    t.is(beat.username, "alice");
+  }
+  // Each renews the lease further, and only once the one announced before would end within half
+  // a lease (200 ms): about every half lease, not on every beat.
+  const announced = [running, ...beats];
+  for (let i = 1; i < announced.length; i++) {
+    const before = Date.parse(announced[i - 1]!.leaseUntil!);
+    t.true(Date.parse(announced[i]!.leaseUntil!) > before);
+    t.true(before - Date.parse(announced[i]!.time) < 200, `heartbeat ${i} came early`);
+  }
+  t.true(w.queue.extended.length > beats.length, "the lease was extended more often than announced");
+
+  // A job shorter than half a lease announces nothing beyond setup and running.
+  const v = harness(t, { heartbeatSeconds: 0.01, leaseSeconds: 30 });
+  v.jobs.put("s2", "short");
+  v.queue.send("s2", "short");
+  v.worker.start();
+  await until(() => v.engine.calls.length === 1, "the engine runs");
+  await until(() => v.queue.extended.length >= 3, "a few heartbeats");
+  v.engine.calls[0]?.finish(OUTPUT);
+  await v.logged("job succeeded");
+  t.deepEqual(v.outbox.of("s2"), ["job.setup", "job.running", "job.success"]);
+});
+
+test("a job handed back ends its lease first, so that the next worker need not wait for it to run out", async (t) => {
+  const w = harness(t);
+  w.jobs.put("s1", "j1");
+  const delivery = w.queue.send("s1", "j1");
+  w.worker.start();
+  await until(() => w.engine.calls.length === 1, "the engine runs");
   await w.worker.stop();
-  t.true(b?.signal.aborted);
-  t.deepEqual(w.queue.released, [second.id]);
-  t.deepEqual(w.queue.deleted, [first.id]);
-  t.is((await w.logged("job released")).reason, "shutdown");
+  t.deepEqual(w.outbox.of("s1"), ["job.setup", "job.running", "job.heartbeat"]);
+  const last = w.outbox.events.at(-1)!;
+  t.is(last.leaseUntil, last.time, "a lease that ends at once");
+  t.is(last.consumer, "test-worker");
+  t.deepEqual(
+    w.queue.requeued.map((requeue) => requeue.id),
+    [delivery.id],
+  );
+});
+
+test("a hung lease extension or kill check fails at its deadline, and later heartbeats still run", async (t) => {
+  // A lease of 0.3 s gives each heartbeat call a deadline of 0.1 s.
+  const w = harness(t, { heartbeatSeconds: 0.01, leaseSeconds: 0.3 });
+  w.queue.hangExtends = 1;
+  w.jobs.hangKillChecks = 1;
+  w.jobs.put("s1", "j1");
+  const delivery = w.queue.send("s1", "j1");
+  w.worker.start();
+  await until(() => w.engine.calls.length === 1, "the engine runs");
+  const timedOut = await w.logged("heartbeat failed", { step: "extending the leases" });
+  t.regex(String(timedOut.error), /took longer than 100 ms/);
+  t.regex(String((await w.logged("heartbeat failed", { step: "the kill check" })).error), /took longer/);
+  // The next heartbeats extend the lease and check for kills as usual.
+  await until(() => w.queue.extended.length >= 2, "later extensions");
+  t.deepEqual(w.queue.extended[0], [delivery.id]);
+  w.jobs.setState("s1", "j1", "terminate");
+  await w.logged("job killed", { job: "j1" });
+});
+
+test("a transient failure requeues the job after a backoff, counting it in the message, spending no delivery", async (t) => {
+  const w = harness(t);
+  w.outbox.failAdd = (event) =>
+    event.event === EventTypes.jobSetup ? new Error("SNS throttled the publish") : undefined;
+  w.jobs.put("s1", "j1");
+  const delivery = w.queue.send("s1", "j1", 3);
+  w.worker.start();
+  const released = await w.logged("job released", { job: "j1" });
+  t.is(released.reason, "transient");
+  t.is(released.error, "SNS throttled the publish");
+  t.is(released.transientReleases, 4);
+  t.is(released.spendsDelivery, false);
+  // 2^(3+1) s, up to half again for jitter.
+  t.true((released.delaySeconds as number) >= 16 && (released.delaySeconds as number) <= 24);
+  t.deepEqual(released.releaseCounts, { shutdown: 0, transient: 1, "live-attempt": 0, held: 0 });
+  t.deepEqual(
+    w.queue.requeued.map(({ id, releases, delaySeconds }) => ({ id, releases, delaySeconds })),
+    [{ id: delivery.id, releases: 4, delaySeconds: released.delaySeconds as number }],
+  );
+  t.deepEqual(w.queue.released, []);
+  t.deepEqual(w.queue.deleted, []);
+});
+
+test("past the most transient releases, a release is plain and spends a delivery, and says so", async (t) => {
+  const w = harness(t);
+  w.outbox.failAdd = (event) => (event.event === EventTypes.jobSetup ? new Error("SNS down") : undefined);
+  w.jobs.put("s1", "j1");
+  const delivery = w.queue.send("s1", "j1", MAX_TRANSIENT_RELEASES);
+  w.worker.start();
+  const released = await w.logged("job released", { job: "j1" });
+  t.is(released.spendsDelivery, true);
+  t.truthy(w.line("a job was released transiently too often; this release spends one of its deliveries"));
+  t.deepEqual(w.queue.released, [delivery.id]);
+  t.deepEqual(w.queue.requeued, []);
+  t.is(w.queue.releaseDelays[0], released.delaySeconds as number);
+});
+
+test("a copy that cannot be sent falls back to a plain release, so the job is never lost", async (t) => {
+  const w = harness(t);
+  w.queue.failRequeue = true;
+  w.outbox.failAdd = (event) => (event.event === EventTypes.jobSetup ? new Error("SNS down") : undefined);
+  w.jobs.put("s1", "j1");
+  const delivery = w.queue.send("s1", "j1");
+  w.worker.start();
+  const released = await w.logged("job released", { job: "j1" });
+  t.is(released.spendsDelivery, true);
+  t.is(
+    (await w.logged("could not requeue a job's message; releasing it plainly, which spends a delivery"))
+      .error,
+    "SendMessage throttled",
+  );
+  t.deepEqual(w.queue.released, [delivery.id]);
 });
 
 test("jobs of two sessions that share an Id have their own leases: killing one leaves the other", async (t) => {
@@ -359,8 +590,13 @@ test("a job whose final event cannot be published is released, not deleted", asy
   await until(() => w.engine.calls.length === 1, "the engine runs");
   w.engine.calls[0]?.finish(OUTPUT);
   const released = await w.logged("job released", { job: "j1" });
-  t.is(released.reason, "SNS down");
-  t.deepEqual(w.queue.released, [delivery.id]);
+  t.is(released.reason, "transient");
+  t.is(released.error, "SNS down");
+  t.deepEqual(
+    w.queue.requeued.map((requeue) => requeue.id),
+    [delivery.id],
+  );
+  t.deepEqual(w.queue.released, []);
   t.deepEqual(w.queue.deleted, []);
   t.is(w.line("job succeeded"), undefined);
 });
@@ -378,16 +614,21 @@ test("a job that is not runnable is skipped and its message deleted", async (t) 
   t.is(w.engine.calls.length, 0);
 });
 
-test("a failed read of the received jobs releases them at once, and they run when received again", async (t) => {
+test("a failed read of the received jobs requeues them after a backoff, and they run when received again", async (t) => {
   const w = harness(t);
   w.jobs.put("s1", "j1");
   w.jobs.failReads = 1;
   const delivery = w.queue.send("s1", "j1");
   w.worker.start();
   await w.logged("receiving jobs failed; backing off");
-  t.deepEqual(w.queue.released, [delivery.id]);
+  await until(() => w.queue.requeued.length === 1, "requeued");
+  const [requeue] = w.queue.requeued;
+  t.is(requeue?.id, delivery.id);
+  t.is(requeue?.releases, 1);
+  t.true(requeue!.delaySeconds >= 2 && requeue!.delaySeconds <= 3, `delay ${requeue?.delaySeconds}`);
+  t.deepEqual(w.queue.released, [], "a throttled read spends no delivery");
   t.is(w.engine.calls.length, 0);
-  w.queue.send("s1", "j1");
+  w.queue.deliverCopies();
   await until(() => w.engine.calls.length === 1, "the job runs on its next delivery");
   t.is(w.engine.calls[0]?.job.jobId, "j1");
 });
@@ -416,8 +657,14 @@ test("stop() called twice resolves both and runs its steps once", async (t) => {
   await w.worker.stop();
   t.is(w.outbox.flushes, 1);
   t.is(w.queue.flushes, 1);
-  t.deepEqual(w.queue.released, [delivery.id]);
+  // A shutdown is no death: requeued at once, counted in the message, no delivery spent.
+  t.deepEqual(
+    w.queue.requeued.map(({ id, delaySeconds, releases }) => ({ id, delaySeconds, releases })),
+    [{ id: delivery.id, delaySeconds: 0, releases: 1 }],
+  );
+  t.deepEqual(w.queue.released, []);
   t.is(w.lines.filter((l) => l.message === "job released").length, 1);
+  t.is(w.line("job released")?.reason, "shutdown");
   t.false(w.lines.some((l) => l.level === "error"));
   // A stopped worker does not start again.
   w.worker.start();
@@ -433,7 +680,10 @@ test("stop() runs every step when one fails, and logs each failure", async (t) =
   w.worker.start();
   await until(() => w.engine.calls.length === 1, "the engine runs");
   await t.notThrowsAsync(w.worker.stop());
-  t.deepEqual(w.queue.released, [delivery.id]);
+  t.deepEqual(
+    w.queue.requeued.map((requeue) => requeue.id),
+    [delivery.id],
+  );
   t.is(w.outbox.flushes, 1);
   t.is(w.queue.flushes, 1, "the deletes are flushed although the outbox flush failed");
   t.deepEqual(

@@ -2,6 +2,7 @@
 import test from "ava";
 import { EventTypes } from "../../core/events/events.ts";
 import { eventFromQueue } from "../../core/jobs/worker-lost.ts";
+import { MAX_TRANSIENT_RELEASES } from "../../core/limits.ts";
 import { jobDeadLetterQueueArn, makeEvent } from "../helpers/factories.ts";
 
 const DLQ = jobDeadLetterQueueArn("linux");
@@ -23,4 +24,20 @@ test("the same event from any other queue, or any other event from the DLQ, is l
   t.is(eventFromQueue(submit, { queueArn: `${DLQ}-2`, receiveCount: "9" }, [DLQ]), submit);
   const running = makeEvent(EventTypes.jobRunning, { job: "j1" });
   t.is(eventFromQueue(running, { queueArn: DLQ, receiveCount: "3" }, [DLQ]), running);
+});
+
+test("a worker-lost message counts the job's transient releases, and says when they reached the cap", (t) => {
+  const some = eventFromQueue(submit, { queueArn: DLQ, receiveCount: "3", releases: "2" }, [DLQ]);
+  t.regex(
+    some.message ?? "",
+    /delivered 3 times.*released it 2 times for transient failures.*spend no delivery/,
+  );
+  const capped = eventFromQueue(
+    submit,
+    { queueArn: DLQ, receiveCount: "3", releases: String(MAX_TRANSIENT_RELEASES) },
+    [DLQ],
+  );
+  t.regex(capped.message ?? "", /kept failing transiently/);
+  const none = eventFromQueue(submit, { queueArn: DLQ, receiveCount: "3" }, [DLQ]);
+  t.notRegex(none.message ?? "", /released/);
 });

@@ -50,13 +50,14 @@ locals {
         },
         {
           # Append (BatchWriteItem, BatchGetItem of client ids), list (Query), start/stop (UpdateItem),
-          # delete (BatchWriteItem of deletes).
+          # delete (BatchWriteItem of deletes), a page of jobs in one state (BatchGetItem).
           sid       = "Jobs"
           actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
           resources = ["table:jobs"]
         },
         {
-          # start, stop and kill read the ByState index.
+          # start, stop and kill read the ByState index; so do the summary (COUNT per state) and
+          # a page of jobs in one state.
           sid       = "JobsByState"
           actions   = ["dynamodb:Query"]
           resources = ["index:jobs"]

@@ -64,11 +64,13 @@ resource "aws_apigatewayv2_integration" "this" {
 resource "aws_apigatewayv2_route" "this" {
   for_each = var.routes
 
-  api_id             = aws_apigatewayv2_api.this.id
-  route_key          = each.key
-  target             = "integrations/${aws_apigatewayv2_integration.this[each.value].id}"
-  authorization_type = "CUSTOM"
-  authorizer_id      = aws_apigatewayv2_authorizer.this.id
+  api_id    = aws_apigatewayv2_api.this.id
+  route_key = each.key
+  target    = "integrations/${aws_apigatewayv2_integration.this[each.value].id}"
+  # Every route runs the authorizer but the few static ones listed as unauthenticated (the web
+  # console's files: no data, and the console sends credentials on every request it makes).
+  authorization_type = contains(var.unauthenticated_routes, each.key) ? "NONE" : "CUSTOM"
+  authorizer_id      = contains(var.unauthenticated_routes, each.key) ? null : aws_apigatewayv2_authorizer.this.id
 }
 
 resource "aws_lambda_permission" "route" {

@@ -16,6 +16,17 @@ variable "routes" {
   type        = map(string)
 }
 
+variable "unauthenticated_routes" {
+  description = "Route keys of `routes` served without the authorizer (authorization NONE): only static files that hold no data, such as the web console's. Read from handlers/routes.json (`unauthenticated`) by the root module."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = length(setsubtract(var.unauthenticated_routes, keys(var.routes))) == 0
+    error_message = "unauthenticated_routes must all be route keys of routes."
+  }
+}
+
 variable "function_names" {
   description = "Lambda function name per handler name; must contain every function named in routes."
   type        = map(string)

@@ -172,13 +172,22 @@ data "aws_iam_policy_document" "job_queue" {
 locals {
   # `username` is only constrained when the pool lists users: an empty list in a filter policy
   # is invalid, and leaving the key out means "any user".
+  # A pool restricted to some users takes only their jobs; an open pool that shares one of its
+  # applications takes everybody else's, so each job reaches exactly one pool.
+  restricted_users = {
+    for pool, config in var.worker_pools : pool => distinct(flatten([
+      for other, other_config in var.worker_pools : other_config.usernames
+      if other != pool && length(setintersection(config.applications, other_config.applications)) > 0
+    ]))
+  }
   job_filter_policies = {
     for pool, config in var.worker_pools : pool => merge(
       {
         event       = ["job.submit"]
         application = config.applications
       },
-      { for key, values in { username = config.usernames } : key => values if length(values) > 0 },
+      length(config.usernames) > 0 ? { username = config.usernames } : {},
+      length(config.usernames) == 0 && length(local.restricted_users[pool]) > 0 ? { username = [{ "anything-but" = local.restricted_users[pool] }] } : {},
     )
   }
 }

@@ -2,7 +2,9 @@
 # Role and instance profile
 #
 # Least privilege: a worker reads its own job queue, publishes job events, reads the jobs table
-# (kill checks) and staged files, and writes only under outputs/ of the results bucket.
+# (kill checks) and staged files, and writes only under outputs/ of the results bucket. It sends
+# to its own job queue only to requeue a job it hands back without a death (shutdown, transient
+# failure, another live attempt): a fresh copy spends none of the deliveries meant for crashes.
 ################################################################################
 
 data "aws_partition" "current" {}
@@ -34,11 +36,17 @@ resource "aws_iam_instance_profile" "this" {
 ################################################################################
 
 locals {
+  # A pool restricted to some users reads and writes only under their prefixes (staged files
+  # <user>/…, outputs outputs/<user>/…); an open pool under every user's.
+  staged_objects = length(var.usernames) == 0 ? ["${var.simulations_bucket_arn}/*"] : [for user in var.usernames : "${var.simulations_bucket_arn}/${user}/*"]
+  output_objects = length(var.usernames) == 0 ? ["${var.results_bucket_arn}/outputs/*"] : [for user in var.usernames : "${var.results_bucket_arn}/outputs/${user}/*"]
+  staged_listing = length(var.usernames) == 0 ? null : { test = "StringLike", variable = "s3:prefix", values = [for user in var.usernames : "${user}/*"] }
+
   policies = {
     sqs = [
       {
         sid       = "ConsumeOwnJobQueue"
-        actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+        actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:SendMessage"]
         resources = [var.job_queue_arn]
         condition = null
       },
@@ -63,19 +71,19 @@ locals {
       {
         sid       = "ReadStagedFiles"
         actions   = ["s3:GetObject"]
-        resources = ["${var.simulations_bucket_arn}/*"]
+        resources = local.staged_objects
         condition = null
       },
       {
         sid       = "ListStagedFiles"
         actions   = ["s3:ListBucket"]
         resources = [var.simulations_bucket_arn]
-        condition = null
+        condition = local.staged_listing
       },
       {
         sid       = "WriteOutputs"
         actions   = ["s3:PutObject"]
-        resources = ["${var.results_bucket_arn}/outputs/*"]
+        resources = local.output_objects
         condition = null
       },
     ]

@@ -12,6 +12,12 @@ variable "pool_name" {
   type        = string
 }
 
+variable "usernames" {
+  description = "Users whose jobs this pool runs ([] = every user). A restricted pool's role reads staged files and writes outputs only under these users' prefixes, so their code never shares a machine, or credentials, with other users' data."
+  type        = list(string)
+  default     = []
+}
+
 variable "applications" {
   description = "Applications this pool's workers run (passed to the workers as WORKER_APPLICATIONS)."
   type        = list(string)
