@@ -121,15 +121,13 @@ export function startWorker(settings: Record<string, string> = {}): TestWorker {
 }
 
 /**
- * Empties the pools' job queues, for an end-to-end file's start: earlier files leave messages
- * of jobs they killed or deleted, and this file's workers would first have to skip them all.
+ * Empties the pools' job queues and the update queue, for an end-to-end file's start: earlier
+ * files leave messages of jobs they killed or deleted, and events of their last jobs, which this
+ * file's workers and update processor would otherwise have to get through before its own.
  */
 export async function clearJobQueues(): Promise<void> {
   const { PurgeQueueCommand } = await import("@aws-sdk/client-sqs");
   const { sqsClient } = await import("../../core/aws/clients.ts");
-  await Promise.all(
-    Object.values(stack.outputs.job_queue_urls).map((QueueUrl) =>
-      sqsClient().send(new PurgeQueueCommand({ QueueUrl })),
-    ),
-  );
+  const queues = [...Object.values(stack.outputs.job_queue_urls), stack.outputs.update_queue_url];
+  await Promise.all(queues.map((QueueUrl) => sqsClient().send(new PurgeQueueCommand({ QueueUrl }))));
 }
