@@ -77,7 +77,7 @@ export async function startStreamTrigger(options: StreamTriggerOptions): Promise
         new GetShardIteratorCommand({
           StreamArn: streamArn,
           ShardId: shardId,
-          ShardIteratorType: "TRIM_HORIZON",
+          ShardIteratorType: options.startAt ?? "TRIM_HORIZON",
         }),
       )
     ).ShardIterator;

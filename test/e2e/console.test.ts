@@ -58,9 +58,7 @@ async function finishedSession(user: TestUser) {
     })),
   );
   await user.client.start(sid);
-  // Generous: after the CLI suite, the first jobs of a file take 75-110 s to start on moto here
-  // (a slowdown not yet explained; see the closing note), though they run in seconds alone.
-  const deadline = Date.now() + 240_000;
+  const deadline = Date.now() + 120_000;
   while ((await user.client.sessionSummary(sid)).Finished < JOBS) {
     if (Date.now() > deadline) throw new Error("the session's jobs never finished");
     await sleep(250);

@@ -51,7 +51,7 @@ const readAllPages = (user: TestUser, sid: string) => readReadyPages(user.client
 
 /** Polls until every job satisfies `done` (bounded, so a broken system fails instead of hanging). */
 async function until(user: TestUser, sid: string, done: (job: Job) => boolean, what: string): Promise<Job[]> {
-  const deadline = Date.now() + 240_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const current = await jobs(user, sid);
     if (current.length > 0 && current.every(done)) return current;
