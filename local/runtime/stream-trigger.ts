@@ -71,16 +71,19 @@ export async function startStreamTrigger(options: StreamTriggerOptions): Promise
   let running = true;
   let invocations = 0;
 
-  async function pollShard(shardId: string): Promise<void> {
-    let iterator = (
-      await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ShardIteratorType: options.startAt ?? "TRIM_HORIZON",
-        }),
-      )
-    ).ShardIterator;
+  async function shardIterator(shardId: string): Promise<string | undefined> {
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ShardIteratorType: options.startAt ?? "TRIM_HORIZON",
+      }),
+    );
+    return ShardIterator;
+  }
+
+  async function pollShard(first: string | undefined): Promise<void> {
+    let iterator = first;
     let pending: _Record[] = [];
     while (running && iterator) {
       try {
@@ -122,7 +125,12 @@ export async function startStreamTrigger(options: StreamTriggerOptions): Promise
   }
 
   const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-  const loops = (StreamDescription?.Shards ?? []).map((shard) => pollShard(shard.ShardId ?? ""));
+  // Every iterator is taken before this returns: "from now on" must mean from the caller's now,
+  // not from whenever a loop got around to asking (a write in between would be missed).
+  const iterators = await Promise.all(
+    (StreamDescription?.Shards ?? []).map((shard) => shardIterator(shard.ShardId ?? "")),
+  );
+  const loops = iterators.map((iterator) => pollShard(iterator));
   return {
     get invocations() {
       return invocations;
