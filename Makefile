@@ -67,3 +67,31 @@ soak: install ## nothing lost, nothing doubled: 1,000 jobs with 10% of SDK calls
 
 clean: ## remove build output and local state
 	rm -rf dist .local
+
+# Production (terraform/README.md, "Deploying to AWS"): a named environment, ENV=prod make deploy.
+# Each step is a small script in deploy/; `make -n deploy` prints the whole chain.
+ENV ?= dev
+DEPLOY_RUN := $(NODE_RUN) deploy
+
+.PHONY: image push plan deploy destroy ami state-bucket
+
+image: build ## build the Lambda image for the functions' architecture (docker buildx, no attestations)
+	$(DEPLOY_RUN)/image.ts $(ENV)
+
+push: image ## push it to the environment's ECR repository (created on a first deploy) and record its digest
+	$(DEPLOY_RUN)/push.ts $(ENV)
+
+plan: push ## build, image, push, then terraform plan of ENV with the image by digest
+	$(DEPLOY_RUN)/terraform.ts plan $(ENV)
+
+deploy: push ## build, image, push, then terraform apply of ENV with the image by digest (AUTO_APPROVE=1 skips the question)
+	$(DEPLOY_RUN)/terraform.ts apply $(ENV)
+
+destroy: install ## tear ENV down: lift deletion protection, then terraform destroy (both asked for)
+	$(DEPLOY_RUN)/terraform.ts destroy $(ENV)
+
+ami: install ## bake the worker AMIs with Packer (AMI_OS="linux windows") and write their ids for ENV's Terraform
+	$(DEPLOY_RUN)/ami.ts $(ENV) $(AMI_OS)
+
+state-bucket: install ## once per account: create the S3 bucket for Terraform state (terraform/bootstrap) and fill it into the backend files
+	$(DEPLOY_RUN)/state-bucket.ts

@@ -14,16 +14,11 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Clock } from "../core/clock.ts";
 import { ConfigError, FoqusError, isErrorOf } from "../core/errors.ts";
+import { changePlan } from "../core/tiers/plan-change.ts";
+import { subscribeEmail } from "../core/users/notification-email.ts";
 import { assertRemovalConfigured, type RemovalReport, removeUser } from "../core/users/remove-user.ts";
 import { isPlan, type Role, Roles } from "../core/users/user.ts";
-import {
-  createUser,
-  isRemovedUser,
-  listUsers,
-  setPassword,
-  setPlan,
-  setRoles,
-} from "../core/users/user-store.ts";
+import { createUser, isRemovedUser, listUsers, setPassword, setRoles } from "../core/users/user-store.ts";
 import { readLocalStack } from "./local-stack.ts";
 
 const USAGE = `Usage: foqus-admin <command> [options]
@@ -32,7 +27,8 @@ const USAGE = `Usage: foqus-admin <command> [options]
   remove <user>                                delete a user and everything they own (sessions, jobs,
                                                results, simulations, files); run again to finish
   passwd <user>                                reset a password (from stdin or FOQUS_PASSWORD)
-  plan <user> <free|premium>                   change a plan
+  plan <user> <free|premium>                   change a plan (premium restores archived results)
+  email <user> <address>                       send the user's "session finished" notices there
   role <user> <admin|none>                     grant or revoke the admin role
 Where the users table is:
   --users-table <name>    (or USERS_TABLE; Terraform's output table_names.users)
@@ -170,8 +166,23 @@ export async function runAdmin(
     case "plan": {
       const plan = need(arg, "<free|premium>");
       if (!isPlan(plan)) throw new FoqusError("Usage", `The plan must be free or premium, not "${plan}".`);
-      const updated = await setPlan(need(user, "<user>"), plan);
-      return `${updated.Username} is now on the ${updated.Plan} plan`;
+      const name = need(user, "<user>");
+      try {
+        const updated = await changePlan(name, plan);
+        return `${updated.Username} is now on the ${updated.Plan} plan${plan === "premium" ? "; the restore of any archived results is queued" : ""}`;
+      } catch (error) {
+        if (!isErrorOf(error, ConfigError)) throw error;
+        // The plan is set; only the restore request needs the rest of the stack's settings.
+        throw new FoqusError(
+          "Usage",
+          `${name} is now on the ${plan} plan, but the restore of archived results could not be queued: pass --environment with the output of 'terraform output -json function_environment' and run this again. (${error.message})`,
+        );
+      }
+    }
+    case "email": {
+      const name = need(user, "<user>");
+      const updated = await subscribeEmail(name, need(arg, "<address>"));
+      return `${updated.Username}'s session notices go to ${updated.Email} once the address confirms the subscription SNS sent it`;
     }
     case "role": {
       const role = need(arg, "<admin|none>");

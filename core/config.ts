@@ -67,6 +67,51 @@ export const config = {
   get updateTopicArn(): string {
     return required("UPDATE_TOPIC_ARN");
   },
+  /** Result tiers: archive units and pending archive requests, keyed by (Username, Key). */
+  get archivesTable(): string {
+    return required("ARCHIVES_TABLE");
+  },
+  /** Result tiers: delayed archive requests (core/tiers/delayed-requests.ts). */
+  get archiveQueueUrl(): string {
+    return required("ARCHIVE_QUEUE_URL");
+  },
+  /** Its ARN: the target of EventBridge Scheduler schedules for delays beyond SQS's 900 s. */
+  get archiveQueueArn(): string {
+    return required("ARCHIVE_QUEUE_ARN");
+  },
+  /** Result tiers: restore requests (an upgrade) and the results bucket's restore notifications. */
+  get restoreQueueUrl(): string {
+    return required("RESTORE_QUEUE_URL");
+  },
+  /** EventBridge Scheduler group of the one-time archive schedules. */
+  get archiveScheduleGroup(): string {
+    return required("ARCHIVE_SCHEDULE_GROUP");
+  },
+  /** The role EventBridge Scheduler assumes to send a due archive request to the archive queue. */
+  get archiveSchedulerRoleArn(): string {
+    return required("ARCHIVE_SCHEDULER_ROLE_ARN");
+  },
+  /** Seconds a free user's finished results stay readable before they are archived. */
+  get archiveGraceSeconds(): number {
+    const value = integer("ARCHIVE_GRACE_SECONDS", 300);
+    if (value < 1) throw new ConfigError(`ARCHIVE_GRACE_SECONDS must be at least 1, got ${value}.`);
+    return value;
+  },
+  /** The S3 storage class archived results go to (GLACIER or DEEP_ARCHIVE: both need a restore). */
+  get archiveStorageClass(): "GLACIER" | "DEEP_ARCHIVE" {
+    const value = optional("ARCHIVE_STORAGE_CLASS") ?? "GLACIER";
+    if (value !== "GLACIER" && value !== "DEEP_ARCHIVE")
+      throw new ConfigError(`ARCHIVE_STORAGE_CLASS must be GLACIER or DEEP_ARCHIVE, got "${value}".`);
+    return value;
+  },
+  /** Days a restored archive copy is kept by S3 (the restorer re-hydrates long before). */
+  get restoreDays(): number {
+    return integer("RESTORE_DAYS", 2);
+  },
+  /** The per-deployment topic that tells users their session finished (filtered by username). */
+  get notificationTopicArn(): string {
+    return required("NOTIFICATION_TOPIC_ARN");
+  },
   get workerPools(): WorkerPools {
     const raw = required("WORKER_POOLS");
     try {

@@ -20,6 +20,8 @@ export function lambdaEntries(): Record<string, string> {
     authorizer: "handlers/authorizer.ts",
     "update-processor": "handlers/update-processor.ts",
     "submit-publisher": "handlers/submit-publisher.ts",
+    archiver: "handlers/archiver.ts",
+    restorer: "handlers/restorer.ts",
   };
   for (const name of new Set(Object.values(routesFile.routes as Record<string, string>))) {
     entries[name] = `handlers/http/${name}.ts`;

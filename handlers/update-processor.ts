@@ -5,6 +5,11 @@
  * responses: a record that fails is retried alone, and after the queue's maxReceiveCount it
  * moves to the update DLQ, whose alarm tells an operator.
  *
+ * After a job ends (applied, or a redelivery of an end already applied): a free user's session
+ * gets its archive request (core/tiers/schedule-archive.ts), and after the session's last job
+ * ended in the batch, whether the whole session finished is decided and told
+ * (core/sessions/session-finished.ts). Both run inside the record, so a failure retries them.
+ *
  * Any order is safe, because every write is conditional on state (core/jobs/apply-event.ts).
  * Records are still processed one at a time, because the terminal events of one session all
  * advance the same finish counter and would only contend for it in parallel; and a job's events
@@ -13,12 +18,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { FoqusEvent } from "../core/events/events.ts";
+import { EVENT_TARGET_STATE, type FoqusEvent } from "../core/events/events.ts";
 import { parseEvent } from "../core/events/parse-event.ts";
-import { ApplyOutcomes, applyEvent } from "../core/jobs/apply-event.ts";
+import {
+  type ApplyOutcome,
+  ApplyOutcomes,
+  type ApplyResult,
+  applyEventDetailed,
+} from "../core/jobs/apply-event.ts";
+import { getJob } from "../core/jobs/job-store.ts";
+import { isTerminal } from "../core/jobs/states.ts";
 import { supersededEvents } from "../core/jobs/supersede.ts";
 import { eventFromQueue, RELEASES_ATTRIBUTE } from "../core/jobs/worker-lost.ts";
 import { logger, metrics } from "../core/observability.ts";
+import { notifyIfSessionFinished } from "../core/sessions/session-finished.ts";
+import { scheduleArchive } from "../core/tiers/schedule-archive.ts";
 
 /** The event a record carries, as the processor applies it. Throws for a malformed body. */
 function eventOf(record: SQSRecord): FoqusEvent {
@@ -37,15 +51,42 @@ function tryEventOf(record: SQSRecord): FoqusEvent | undefined {
   }
 }
 
+/** The message id of each session's last terminal event in the batch. */
+function lastEndings(events: (FoqusEvent | undefined)[], records: SQSRecord[]): Set<string> {
+  const last = new Map<string, string>();
+  events.forEach((event, i) => {
+    const to = event && EVENT_TARGET_STATE[event.event];
+    if (event?.job && to && isTerminal(to)) last.set(event.session, records[i]?.messageId ?? "");
+  });
+  return new Set(last.values());
+}
+
+/** What follows a job's end: its session's archive request, and whether the session finished. */
+async function afterJobEnded(event: FoqusEvent, result: ApplyResult, lastOfSession: boolean): Promise<void> {
+  const ended: ApplyOutcome[] = [ApplyOutcomes.applied, ApplyOutcomes.stale];
+  if (!result.terminal || !ended.includes(result.outcome)) return;
+  // A redelivered end: the job's own number (it is gone when the job was deleted).
+  const seq = result.seq ?? (await getJob(event.session, event.job ?? ""))?.Seq;
+  if (seq === undefined) return;
+  await scheduleArchive(event.username, event.session, seq);
+  if (lastOfSession) await notifyIfSessionFinished(event.username, event.session, seq);
+}
+
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
-  const superseded = supersededEvents(event.Records.map(tryEventOf));
+  const events = event.Records.map(tryEventOf);
+  const superseded = supersededEvents(events);
   const skipped = new Set(
     event.Records.filter((_, i) => superseded.has(i)).map((record) => record.messageId),
   );
+  const lastOfSession = lastEndings(events, event.Records);
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     const applied = eventOf(record);
-    const outcome = skipped.has(record.messageId) ? ApplyOutcomes.superseded : await applyEvent(applied);
+    const result: ApplyResult = skipped.has(record.messageId)
+      ? { outcome: ApplyOutcomes.superseded, terminal: false }
+      : await applyEventDetailed(applied);
+    const { outcome } = result;
+    await afterJobEnded(applied, result, lastOfSession.has(record.messageId));
     logger.debug("event processed", {
       event: applied.event,
       session: applied.session,

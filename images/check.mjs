@@ -96,9 +96,11 @@ for (const name of ["linux-worker.pkr.hcl", "windows-worker.pkr.hcl"]) {
   }
 
   const variables = template.variable ?? {};
+  // A variable without a default must say so: its description starts with "Required.".
   for (const [variable, [body]] of Object.entries(variables))
     for (const key of ["description", "type", "default"])
-      if (!(key in body)) fail(`${name} variable ${variable}`, `no ${key}`);
+      if (!(key in body) && !(key === "default" && /^Required\./.test(body.description ?? "")))
+        fail(`${name} variable ${variable}`, `no ${key}`);
   const used = new Set([...text.matchAll(/\bvar\.([A-Za-z0-9_]+)/g)].map((match) => match[1]));
   const undeclared = [...used].filter((variable) => !(variable in variables));
   const unused = Object.keys(variables).filter((variable) => !used.has(variable));

@@ -10,12 +10,16 @@
  *   2. when this machine has FOQUS: a real flowsheet (worker/apps/flowsheets/mix-scale.foqus)
  *      uploaded as FOQUS desktop uploads one, and a few hundred samples of it run the same way;
  *   3. a session of slow jobs, killed mid-run;
- *   4. a summary table per session.
+ *   4. a free user's session whose results are archived after a short grace period
+ *      (DEMO_ARCHIVE_GRACE_SECONDS, 10 s), then restored by an upgrade and read back identical;
+ *   5. a summary table per session.
  */
 import "./env/process-defaults.ts";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { runAdmin } from "../cli/admin.ts";
 import { FoqusClient, type JobRecord, type JobRequest } from "../client/api-client.ts";
 import { resultPages } from "../client/result-pages.ts";
 import { findFoqusRuntime } from "./env/foqus-runtime.ts";
@@ -171,6 +175,71 @@ function summarize(session: PagedSession, figures: [string, (record: JobRecord) 
   return problems;
 }
 
+const ARCHIVE_GRACE_SECONDS = Number(process.env.DEMO_ARCHIVE_GRACE_SECONDS ?? 10);
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+/**
+ * The result tiers round trip: a free user's results are archived once their grace period is
+ * over, read as archived, and an upgrade (the operator's `foqus-admin plan … premium`) restores
+ * them. Answers what went wrong, if anything.
+ */
+async function runTierSession(apiUrl: string): Promise<string[]> {
+  // Only jobs that finish from now on get the demo's short grace period.
+  process.env.ARCHIVE_GRACE_SECONDS = String(ARCHIVE_GRACE_SECONDS);
+  const user = "tiers-demo";
+  const password = randomBytes(12).toString("base64url");
+  await runAdmin(["add", user, "--plan", "free"], { password: async () => password });
+  const client = new FoqusClient(apiUrl, user, password);
+  await client.putSimulation("tiers-demo", "fake");
+  const sid = await client.createSession();
+  await client.append(
+    sid,
+    Array.from({ length: 50 }, (_, i) => ({ Simulation: "tiers-demo", Input: { i, y: i * 0.5 } })),
+  );
+  await client.start(sid);
+  console.log(`
+Result tiers: free user ${user}, session ${sid} of 50 jobs, grace period ${ARCHIVE_GRACE_SECONDS} s`);
+  const hot = await waitFor("the tier session's jobs to finish", async () => {
+    const jobs = await client.jobs(sid);
+    return jobs.every((job) => job.State === "success") ? jobs : undefined;
+  });
+  const finished = Date.now();
+  console.log("  finished; results readable");
+  await waitFor("the results to be archived", async () =>
+    (await client.jobs(sid)).every((job) => job.ResultsArchived) ? true : undefined,
+  );
+  const closed = await client.send("POST", `/session/${sid}/result/00000000-0000-0000-0000-000000000000`);
+  const answer = (await closed.json()) as { error?: string };
+  console.log(
+    `  archived after ${((Date.now() - finished) / 1000).toFixed(1)} s: outputs left the hot store; closing a result page answers ${closed.status} ${answer.error}`,
+  );
+  console.log(`  ${await runAdmin(["plan", user, "premium"])}`);
+  const upgraded = Date.now();
+  const restored = await waitFor("the results to be restored", async () => {
+    const jobs = await client.jobs(sid);
+    return jobs.every((job) => !job.ResultsArchived && job.Output !== null) ? jobs : undefined;
+  });
+  const same =
+    JSON.stringify(restored.map((job) => job.Output)) === JSON.stringify(hot.map((job) => job.Output));
+  console.log(
+    `  restored ${((Date.now() - upgraded) / 1000).toFixed(1)} s after the upgrade; outputs identical: ${same ? "yes" : "NO"}`,
+  );
+  const problems: string[] = [];
+  if (closed.status !== 400 || answer.error !== "ResultsArchived")
+    problems.push(`an archived page close answered ${closed.status} ${answer.error}`);
+  if (!same) problems.push("restored outputs differ from the originals");
+  return problems;
+}
+
 const outputOf = (record: JobRecord) =>
   record.Output?.output as Record<string, Record<string, number>> | undefined;
 
@@ -213,6 +282,7 @@ async function main(): Promise<void> {
         problems.push(`${failed.length} flowsheet samples did not succeed: ${failed[0]?.Message}`);
     }
     if (!killed.terminate) problems.push("the killed session has no terminated job");
+    problems.push(...(await runTierSession(stack.apiUrl)));
     if (problems.length > 0) throw new Error(problems.join("; "));
     console.log(
       `\ndemo passed: every job of the ${flowsheet ? "CSTR and flowsheet sessions" : "CSTR session"} was paged exactly once.`,

@@ -29,7 +29,8 @@ module "messaging" {
   name_prefix             = var.name_prefix
   sqs_endpoint            = var.aws_endpoint
   topic_kms_master_key_id = var.topic_kms_master_key_id
-  alarm_actions           = var.alarm_actions
+  # Every alarm reaches the alarm topic (modules/dashboard), plus any actions of the caller's.
+  alarm_actions = concat([module.dashboard.alarm_topic_arn], var.alarm_actions)
 
   update_queue_visibility_timeout_seconds = var.update_queue_visibility_timeout_seconds
   update_queue_max_receive_count          = var.update_queue_max_receive_count
@@ -63,8 +64,30 @@ module "buckets" {
   source = "./modules/buckets"
 
   name_prefix = var.name_prefix
-  # An emulator stack is thrown away with whatever it holds.
-  force_destroy = var.local_emulator
+  # An emulator stack is thrown away with whatever it holds; so is any stack make destroy removes.
+  force_destroy = var.local_emulator || var.force_destroy
+  # moto enforces bucket policies but serves plain HTTP: a TLS-only policy would refuse everything.
+  deny_insecure_transport = !var.local_emulator
+}
+
+################################################################################
+# Result tiers
+#
+# Free-plan results archived after a grace period and restored on upgrade; "session finished"
+# notifications (docs/result-tiers.md).
+################################################################################
+
+module "result_tiers" {
+  source = "./modules/result-tiers"
+
+  name_prefix             = var.name_prefix
+  sqs_endpoint            = var.aws_endpoint
+  results_bucket_name     = module.buckets.bucket_names["results"]
+  results_bucket_arn      = module.buckets.bucket_arns["results"]
+  topic_kms_master_key_id = var.topic_kms_master_key_id
+  # moto keeps schedules in its default group and never fires them (local/runtime delivers them).
+  scheduler_enabled = !var.local_emulator
+  alarm_actions     = concat([module.dashboard.alarm_topic_arn], var.alarm_actions)
 }
 
 ################################################################################
@@ -84,6 +107,15 @@ locals {
       SIMULATIONS_BUCKET           = module.buckets.bucket_names["simulations"]
       RESULTS_BUCKET               = module.buckets.bucket_names["results"]
       UPDATE_TOPIC_ARN             = module.messaging.topic_arn
+      ARCHIVES_TABLE               = module.tables.table_names["archives"]
+      ARCHIVE_QUEUE_URL            = module.result_tiers.archive_queue_url
+      ARCHIVE_QUEUE_ARN            = module.result_tiers.archive_queue_arn
+      RESTORE_QUEUE_URL            = module.result_tiers.restore_queue_url
+      ARCHIVE_SCHEDULE_GROUP       = module.result_tiers.schedule_group_name
+      ARCHIVE_SCHEDULER_ROLE_ARN   = module.result_tiers.scheduler_role_arn
+      ARCHIVE_GRACE_SECONDS        = tostring(var.archive_grace_seconds)
+      ARCHIVE_STORAGE_CLASS        = var.archive_storage_class
+      NOTIFICATION_TOPIC_ARN       = module.result_tiers.notification_topic_arn
       WORKER_POOLS                 = jsonencode(local.worker_pool_applications)
       JOB_DEAD_LETTER_QUEUE_ARNS   = jsonencode(values(module.messaging.job_dead_letter_queue_arns))
       AUTHORIZER_CACHE_SECONDS     = tostring(var.authorizer_result_ttl_seconds)
@@ -107,7 +139,7 @@ module "functions" {
   architectures            = var.lambda_architectures
   function_settings        = var.function_settings
   log_retention_days       = var.log_retention_days
-  force_delete             = var.local_emulator
+  force_delete             = var.local_emulator || var.force_destroy
 
   table_arns       = module.tables.table_arns
   bucket_arns      = module.buckets.bucket_arns
@@ -119,9 +151,20 @@ module "functions" {
 
   job_dead_letter_queue_arns = module.messaging.job_dead_letter_queue_arns
 
+  archive_queue_arn           = module.result_tiers.archive_queue_arn
+  restore_queue_arn           = module.result_tiers.restore_queue_arn
+  tier_queues_ready           = module.result_tiers.queues_ready
+  notification_topic_arn      = module.result_tiers.notification_topic_arn
+  archive_scheduler_role_arn  = module.result_tiers.scheduler_role_arn
+  archive_schedule_group_name = module.result_tiers.schedule_group_name
+
   # An enabled mapping to an Image function makes every SendMessage to the queue fail on moto;
   # locally, local/runtime/sqs-trigger.ts polls the queue instead.
   update_event_source_enabled = !var.local_emulator
+
+  # By digest from the deploy chain (make deploy); reserved concurrency for the single writer.
+  image_digest                          = var.lambda_image_digest
+  update_processor_reserved_concurrency = var.update_processor_reserved_concurrency
 }
 
 ################################################################################
@@ -146,6 +189,8 @@ module "http_api" {
   throttling_burst_limit        = var.throttling_burst_limit
   throttling_rate_limit         = var.throttling_rate_limit
   log_retention_days            = var.log_retention_days
+
+  route_throttling = var.route_throttling
 }
 
 ################################################################################
@@ -173,7 +218,7 @@ module "worker_pool" {
   applications  = each.value.applications
   usernames     = each.value.usernames
   os            = each.value.os
-  ami_id        = each.value.ami_id != "" ? each.value.ami_id : var.default_ami_id
+  ami_id        = each.value.ami_id != "" ? each.value.ami_id : lookup(var.worker_ami_ids, each.value.os, var.default_ami_id)
   instance_type = each.value.instance_type
   min_size      = each.value.min_size
   max_size      = each.value.max_size
@@ -196,9 +241,14 @@ module "worker_pool" {
   simulations_bucket_arn = module.buckets.bucket_arns["simulations"]
   results_bucket_arn     = module.buckets.bucket_arns["results"]
 
-  backlog_per_instance_target = var.backlog_per_instance_target
-  scaling_policy_enabled      = !var.local_emulator
-  attach_ssm_managed_policy   = !var.local_emulator
+  scaling_policy_enabled = !var.local_emulator
+
+  # Scaling on backlog per instance, Spot, and the termination hook (modules/worker-pool).
+  acceptable_latency_seconds    = each.value.acceptable_latency_seconds
+  seconds_per_job               = each.value.seconds_per_job
+  spot                          = each.value.spot
+  spot_instance_types           = each.value.spot_instance_types
+  termination_heartbeat_seconds = each.value.termination_heartbeat_seconds
 }
 
 ################################################################################
@@ -226,4 +276,10 @@ module "dashboard" {
   metrics_namespace = local.function_environment["POWERTOOLS_METRICS_NAMESPACE"]
   metrics_service   = local.function_environment["POWERTOOLS_SERVICE_NAME"]
   alarm_actions     = var.alarm_actions
+
+  # The alarm topic's subscriber, the pools' limits and targets, and messaging's alarms.
+  alarm_email          = var.alarm_email
+  pool_max_sizes       = { for pool, instance in module.worker_pool : pool => instance.max_size }
+  pool_backlog_targets = { for pool, instance in module.worker_pool : pool => instance.backlog_per_instance_target }
+  extra_alarm_arns     = values(module.messaging.alarm_arns)
 }

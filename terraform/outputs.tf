@@ -106,3 +106,36 @@ output "dashboard_name" {
   description = "Name of the CloudWatch operations dashboard."
   value       = module.dashboard.dashboard_name
 }
+
+################################################################################
+# Alarms and the deploy chain
+################################################################################
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies; subscribe people to it (or set alarm_email)."
+  value       = module.dashboard.alarm_topic_arn
+}
+
+output "lambda_image_uri" {
+  description = "Image URI every function runs (by digest after make deploy)."
+  value       = module.functions.image_uri
+}
+
+################################################################################
+# Result tiers
+################################################################################
+
+output "notification_topic_arn" {
+  description = "ARN of the topic that tells users their session finished (foqus-admin email subscribes a user)."
+  value       = module.result_tiers.notification_topic_arn
+}
+
+output "archive_queue_url" {
+  description = "URL of the archive queue (delayed archive requests; consumed by the archiver)."
+  value       = module.result_tiers.archive_queue_url
+}
+
+output "restore_queue_url" {
+  description = "URL of the restore queue (restore requests and restore notifications; consumed by the restorer)."
+  value       = module.result_tiers.restore_queue_url
+}

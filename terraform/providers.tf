@@ -38,6 +38,7 @@ provider "aws" {
     ec2          = local.endpoint
     ecr          = local.endpoint
     iam          = local.endpoint
+    kms          = local.endpoint
     lambda       = local.endpoint
     logs         = local.endpoint
     s3           = local.endpoint

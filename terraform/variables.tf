@@ -51,8 +51,14 @@ variable "worker_pools" {
     Worker pools, keyed by a stable pool name (used in queue, role and group names). Each pool gets
     its own job queue, receiving the `job.submit` events of its `applications` (and only of
     `usernames`, when listed), and an Auto Scaling group of `instance_type` instances between
-    `min_size` and `max_size` (instances) booted from `ami_id` ("" = `default_ami_id`). `os` is
-    "linux" or "windows" and selects the user-data format.
+    `min_size` and `max_size` (instances) booted from `ami_id` ("" = `worker_ami_ids[os]`, else
+    `default_ami_id`). `os` is "linux" or "windows" and selects the user-data format.
+
+    Scaling: each pool keeps its backlog per in-service instance at `acceptable_latency_seconds` ÷
+    `seconds_per_job` (`seconds_per_job`: instance-seconds per job, i.e. a job's run time divided
+    by the jobs one instance runs at once). `spot = true` runs the pool on Spot capacity (a
+    mixed-instances policy over `instance_type` plus `spot_instance_types`). A terminating
+    instance gets `termination_heartbeat_seconds` to finish or release its jobs.
 
     An application is served by one open pool (two would each receive, and run, every job of it;
     a validation refuses that), plus any pools restricted to some users, which take those users'
@@ -68,6 +74,13 @@ variable "worker_pools" {
     min_size      = optional(number, 0)
     max_size      = optional(number, 4)
     os            = optional(string, "linux")
+
+    # Scaling and capacity (modules/worker-pool/README.md).
+    acceptable_latency_seconds    = optional(number, 600)
+    seconds_per_job               = optional(number, 60)
+    spot                          = optional(bool, false)
+    spot_instance_types           = optional(list(string), [])
+    termination_heartbeat_seconds = optional(number, 900)
   }))
   default = {
     linux = {
@@ -129,17 +142,6 @@ variable "worker_subnet_ids" {
   default     = []
 }
 
-variable "backlog_per_instance_target" {
-  description = "Target number of job messages (visible + in flight) per in-service worker instance that each pool's target-tracking policy keeps."
-  type        = number
-  default     = 10
-
-  validation {
-    condition     = var.backlog_per_instance_target > 0
-    error_message = "backlog_per_instance_target must be greater than 0."
-  }
-}
-
 ################################################################################
 # Messaging
 ################################################################################
@@ -169,9 +171,9 @@ variable "job_queue_max_receive_count" {
 }
 
 variable "topic_kms_master_key_id" {
-  description = "KMS key (id, ARN or alias) encrypting the update topic. null (the default) leaves the topic unencrypted; a customer managed key must allow sns.amazonaws.com to use it and SQS subscribers to decrypt."
+  description = "KMS key (id, ARN or alias) encrypting the update topic. The default is the AWS managed key alias/aws/sns (the publishers are this stack's own roles); a customer managed key must allow sns.amazonaws.com and the publishers to use it. null leaves the topic unencrypted."
   type        = string
-  default     = null
+  default     = "alias/aws/sns"
 }
 
 variable "alarm_actions" {
@@ -256,4 +258,78 @@ variable "throttling_rate_limit" {
   description = "Default route throttling steady-state rate of the API stage, in requests per second."
   type        = number
   default     = 1000
+}
+
+################################################################################
+# Deployment and operations (make deploy, make ami, alarms)
+################################################################################
+
+variable "lambda_image_digest" {
+  description = "Digest (\"sha256:...\") of the Lambda image in this stack's ECR repository; takes precedence over lambda_image_tag, so each build redeploys. `make deploy` sets it from the image it pushed (.deploy/<env>/image.json)."
+  type        = string
+  default     = ""
+}
+
+variable "update_processor_reserved_concurrency" {
+  description = "Concurrent executions reserved for the update processor (a flood on the API cannot starve it). AWS keeps 100 unreserved: an account whose concurrency quota is below 110 (new accounts may start at 10) must raise it or set null."
+  type        = number
+  default     = 10
+}
+
+variable "route_throttling" {
+  description = "Per-route throttling of the API stage: route key (\"POST /session/{sid}\") => burst (requests) and rate (requests per second). Routes not listed get throttling_burst_limit / throttling_rate_limit."
+  type = map(object({
+    burst_limit = number
+    rate_limit  = number
+  }))
+  default = {
+    # Appends write up to 1,000 jobs each; result pages and uploads move the most data.
+    "POST /session/{sid}"                  = { burst_limit = 100, rate_limit = 50 }
+    "POST /session/{sid}/result/{gen}"     = { burst_limit = 100, rate_limit = 50 }
+    "PUT /simulation/{name}/input/{path+}" = { burst_limit = 50, rate_limit = 20 }
+  }
+}
+
+variable "worker_ami_ids" {
+  description = "Worker AMI per OS (\"linux\", \"windows\") for pools whose ami_id is \"\"; falls back to default_ami_id. `make ami` writes it into terraform/environments/<env>.amis.tfvars.json from Packer's manifest."
+  type        = map(string)
+  default     = {}
+}
+
+variable "alarm_email" {
+  description = "Address subscribed (by email, to be confirmed from the message AWS sends) to the alarm topic that every alarm notifies. \"\" subscribes nobody."
+  type        = string
+  default     = ""
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the buckets and the image repository with their contents. `make destroy` sets it (with deletion_protection_enabled = false) in the apply it runs before destroying; keep false otherwise."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# Result tiers
+################################################################################
+
+variable "archive_grace_seconds" {
+  description = "Seconds a free user's finished results stay readable before they move to archive storage. Up to 900 uses SQS delay; beyond, EventBridge Scheduler one-time schedules."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.archive_grace_seconds >= 1
+    error_message = "archive_grace_seconds must be at least 1."
+  }
+}
+
+variable "archive_storage_class" {
+  description = "S3 storage class archived results go to: GLACIER (Flexible Retrieval; Expedited restores in minutes) or DEEP_ARCHIVE (cheaper; Standard restores within 12 hours)."
+  type        = string
+  default     = "GLACIER"
+
+  validation {
+    condition     = contains(["GLACIER", "DEEP_ARCHIVE"], var.archive_storage_class)
+    error_message = "archive_storage_class must be GLACIER or DEEP_ARCHIVE (both need a restore, which is what an upgrade does)."
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -14,7 +15,7 @@ import { tracer } from "../observability.ts";
 import { faultPlugin } from "./fault-plugin.ts";
 
 /** Anything with a middleware stack: every SDK v3 client. */
-export type AnyClient = DynamoDBClient | S3Client | SNSClient | SQSClient;
+export type AnyClient = DynamoDBClient | S3Client | SNSClient | SQSClient | SchedulerClient;
 export type ClientPlugin = (client: AnyClient, service: string) => void;
 
 const plugins: ClientPlugin[] = [];
@@ -82,4 +83,8 @@ export function snsClient(): SNSClient {
 
 export function sqsClient(): SQSClient {
   return memo("SQS", () => new SQSClient(commonOptions()));
+}
+
+export function schedulerClient(): SchedulerClient {
+  return memo("Scheduler", () => new SchedulerClient(commonOptions()));
 }

@@ -57,10 +57,26 @@ const STAMP_FIELD: Partial<Record<JobState, string>> = { setup: "Setup", running
 const MAX_COUNTER_ATTEMPTS = 25;
 
 export async function applyEvent(event: FoqusEvent): Promise<ApplyOutcome> {
-  if (event.event === EventTypes.jobHeartbeat) return applyHeartbeat(event);
+  return (await applyEventDetailed(event)).outcome;
+}
+
+/** What applying an event did, with the finish number a terminal event took when it applied. */
+export interface ApplyResult {
+  outcome: ApplyOutcome;
+  /** The event ends a job (applied, or stale because it already had). */
+  terminal: boolean;
+  seq?: number;
+}
+
+export async function applyEventDetailed(event: FoqusEvent): Promise<ApplyResult> {
+  if (event.event === EventTypes.jobHeartbeat)
+    return { outcome: await applyHeartbeat(event), terminal: false };
   const to = EVENT_TARGET_STATE[event.event];
-  if (!to || to === "submit" || !event.job) return ApplyOutcomes.ignored;
-  return isTerminal(to) ? applyTerminal(event, to) : applyProgress(event, to);
+  if (!to || to === "submit" || !event.job) return { outcome: ApplyOutcomes.ignored, terminal: false };
+  if (!isTerminal(to)) return { outcome: await applyProgress(event, to), terminal: false };
+  const numbered: { seq?: number } = {};
+  const outcome = await applyTerminal(event, to, numbered);
+  return { outcome, terminal: true, ...numbered };
 }
 
 async function applyProgress(event: FoqusEvent, to: JobState): Promise<ApplyOutcome> {
@@ -145,7 +161,11 @@ async function outputFields(event: FoqusEvent): Promise<Record<string, string>> 
   return { OutputKey: key };
 }
 
-async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutcome> {
+async function applyTerminal(
+  event: FoqusEvent,
+  to: JobState,
+  numbered: { seq?: number },
+): Promise<ApplyOutcome> {
   if (event.outputKey && !isOwnOutputKey(event.outputKey, event.username, event.session, event.job ?? ""))
     return ApplyOutcomes.rejected;
   const fields: JobFields = {
@@ -157,7 +177,7 @@ async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutc
   };
   const missing = earlierStamps(event, fields);
   try {
-    return await numberAndFinish(event, to, fields, missing);
+    return await numberAndFinish(event, to, fields, missing, numbered);
   } catch (error) {
     if ((error as Error).name !== "ValidationException") throw error;
     // DynamoDB refused the item itself (over 400 KB): retrying as contention would never end.
@@ -165,10 +185,10 @@ async function applyTerminal(event: FoqusEvent, to: JobState): Promise<ApplyOutc
     // with a message that says why.
     const slim = await withoutBulk(event, fields);
     try {
-      return await numberAndFinish(event, to, slim, missing);
+      return await numberAndFinish(event, to, slim, missing, numbered);
     } catch (retryError) {
       if ((retryError as Error).name !== "ValidationException") throw retryError;
-      return numberAndFinish(event, "error", oversizedFailure(event), missing);
+      return numberAndFinish(event, "error", oversizedFailure(event), missing, numbered);
     }
   }
 }
@@ -210,6 +230,7 @@ async function numberAndFinish(
   to: JobState,
   fields: JobFields,
   missing: MissingFields,
+  numbered: { seq?: number },
 ): Promise<ApplyOutcome> {
   let known = knownCounters.get(event.session);
   for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
@@ -217,7 +238,10 @@ async function numberAndFinish(
     const seq = (known ?? (await readFinishCounter(event.session))) + 1;
     known = undefined;
     const outcome = await finishJob(keyOf(event), to, seq, fields, missing);
-    if (outcome === "applied") rememberCounter(event.session, seq);
+    if (outcome === "applied") {
+      rememberCounter(event.session, seq);
+      numbered.seq = seq;
+    }
     // "stale": the job was already terminal (or is gone), a duplicate or late event.
     if (outcome !== "contended") return outcomeOf[outcome];
     // "contended": another terminal event of this session took number seq first; read again.

@@ -4,7 +4,7 @@
  * runs and `turbine_job_script -j ID`). The job is found through the ByJob index among the
  * caller's own jobs only, so another user's id is simply not found.
  */
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { ArchivedError, ConflictError, NotFoundError } from "../errors.ts";
 import { newEvent, publishEvents } from "../events/event-publisher.ts";
 import { EventTypes } from "../events/events.ts";
 import { jobItemsToFullRecords } from "../results/job-records.ts";
@@ -40,7 +40,14 @@ async function findJob(username: string, jobId: string): Promise<JobItem> {
 
 /** The job's record, its output in full (also when it is kept in S3). */
 export async function getJobRecordById(username: string, jobId: string): Promise<JobRecord> {
-  const [record] = await jobItemsToFullRecords([await findJob(username, jobId)]);
+  const job = await findJob(username, jobId);
+  if (job.ArchiveUnit) {
+    throw new ArchivedError(
+      `The output of job ${jobId} is archived: a free plan keeps results readable for a grace period after they finish. Upgrading the account to the premium plan restores it (an admin runs \`foqus-admin plan <user> premium\`, or PUT /user/{name}/plan). The job's state and times stay readable in GET /session/${job.SessionId}.`,
+      { details: { jobId, state: job.State } },
+    );
+  }
+  const [record] = await jobItemsToFullRecords([job]);
   return record as JobRecord;
 }
 

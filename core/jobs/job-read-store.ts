@@ -93,3 +93,24 @@ export async function queryJobPage(
   // In the index's order; a job deleted between the two reads is simply absent.
   return { items: ids.flatMap((id) => byId.get(id) ?? []), next };
 }
+
+/**
+ * Whether any job of the session is in flight (submit, setup or running): one Query of at most
+ * one index entry. Those three states are one key range of the index ("running" < "setup" <
+ * "submit", and nothing else sorts between them), so one BETWEEN covers them.
+ */
+export async function hasJobsInFlight(sessionId: string): Promise<boolean> {
+  const { Count } = await documentDbClient().send(
+    new QueryCommand({
+      TableName: config.jobsTable,
+      IndexName: BY_STATE_INDEX,
+      KeyConditionExpression: "SessionId = :sid AND #state BETWEEN :low AND :high",
+      ExpressionAttributeNames: { "#state": "State" },
+      ExpressionAttributeValues: { ":sid": sessionId, ":low": JobStates.running, ":high": JobStates.submit },
+      Select: "COUNT",
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  return (Count ?? 0) > 0;
+}

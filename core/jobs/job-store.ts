@@ -32,6 +32,13 @@
  *   "foreign" for another owner. A late heartbeat of a dead attempt never overrides the attempt
  *   that replaced it, a finished job is never touched, and an attempt that redelivery started
  *   after a death gets the record, so duplicates of its job see it live.
+ * - archiveJobOutput (the archiver, core/tiers/archive-session.ts): `finishedAs(seq)` (the job is
+ *   there, terminal with that finish number) and not yet archived; false when it fails. Removes
+ *   the output and records the archive unit that holds it: a job deleted meanwhile is never
+ *   brought back, and an output is never archived twice.
+ * - restoreJobOutput (the restorer): `archivedIn(unit)`; false when it fails (already restored,
+ *   or gone). Puts the output back and removes the marker: a restore notification delivered
+ *   twice, or a run that crashed half-way and runs again, changes nothing the second time.
  * - deleteSessionJobs: unconditional (the session is being deleted).
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
@@ -502,6 +509,69 @@ export async function holdLease(
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException)
       return refusal(key, error.Item as Record<string, unknown> | undefined);
+    throw error;
+  }
+}
+
+/**
+ * The archiver moves a finished job's output into archive unit `unit`: the output leaves the
+ * item, a marker says where it went. False when the job is gone, not finished as `seq`, or
+ * already archived.
+ */
+export async function archiveJobOutput(
+  sessionId: string,
+  jobId: string,
+  seq: number,
+  unit: string,
+): Promise<boolean> {
+  try {
+    await documentDbClient().send(
+      new UpdateCommand({
+        TableName: config.jobsTable,
+        Key: { SessionId: sessionId, JobId: jobId },
+        UpdateExpression: "SET #unit = :unit REMOVE #output, #outputKey",
+        ConditionExpression: "#seq = :seq AND attribute_not_exists(#unit)", // finishedAs(seq)
+        ExpressionAttributeNames: {
+          "#unit": "ArchiveUnit",
+          "#output": "OutputJson",
+          "#outputKey": "OutputKey",
+          "#seq": "Seq",
+        },
+        ExpressionAttributeValues: { ":unit": unit, ":seq": seq },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * The restorer puts a job's output back from archive unit `unit` (`output` is the inline JSON or
+ * the key of the S3 object that holds it). False when the job is gone or no longer archived there.
+ */
+export async function restoreJobOutput(
+  sessionId: string,
+  jobId: string,
+  unit: string,
+  output: { OutputJson: string } | { OutputKey: string } | Record<string, never>,
+): Promise<boolean> {
+  const [field, value] = Object.entries(output)[0] ?? [];
+  try {
+    await documentDbClient().send(
+      new UpdateCommand({
+        TableName: config.jobsTable,
+        Key: { SessionId: sessionId, JobId: jobId },
+        UpdateExpression: field ? "SET #field = :value REMOVE #unit" : "REMOVE #unit",
+        ConditionExpression: "#unit = :unit", // archivedIn(unit)
+        ExpressionAttributeNames: { "#unit": "ArchiveUnit", ...(field ? { "#field": field } : {}) },
+        ExpressionAttributeValues: { ":unit": unit, ...(field ? { ":value": value } : {}) },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
 }

@@ -59,6 +59,11 @@ export interface JobItem {
   OutputKey?: string;
   Message?: string;
   ErrorClass?: string;
+  /**
+   * The archive unit that holds this job's output (core/tiers): set when a free user's results
+   * left the hot store after the grace period; the output fields are then gone from the item.
+   */
+  ArchiveUnit?: string;
   /** Position in the session's finish order, set with the terminal state. */
   Seq?: number;
   /** Hash of what the client asked for, to tell a retried append from a conflicting one. */
@@ -84,6 +89,8 @@ export interface JobRecord {
   Output: unknown;
   Message: string | null;
   ErrorClass?: string;
+  /** Present (true) when the job's Output is in archive storage: restored on an upgrade. */
+  ResultsArchived?: true;
 }
 
 /** The API view of a stored job; `output` replaces the stored one when it was fetched from S3. */
@@ -107,5 +114,6 @@ export function jobItemToRecord(item: JobItem, output?: unknown): JobRecord {
       output !== undefined ? output : item.OutputJson !== undefined ? JSON.parse(item.OutputJson) : null,
     Message: item.Message ?? null,
     ...(item.ErrorClass ? { ErrorClass: item.ErrorClass } : {}),
+    ...(item.ArchiveUnit ? { ResultsArchived: true as const } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { getOutputJson } from "./output-store.ts";
 const S3_READ_CONCURRENCY = 8;
 
 async function fullRecord(item: JobItem): Promise<JobRecord> {
-  return item.OutputKey
+  return item.OutputKey && !item.ArchiveUnit
     ? jobItemToRecord(item, JSON.parse(await getOutputJson(item.OutputKey)))
     : jobItemToRecord(item);
 }

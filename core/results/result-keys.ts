@@ -7,8 +7,14 @@
  *   G#<gen>               a page sequence's cursor {Pages, Last, Read}
  *   P#<gen>#<page>        a closed page {First, Last}
  *   A#<hash>              the latest append of a body with this hash {JobIds} (retry detection)
+ *   ARCHIVED              the finish-number ranges whose outputs are archived {R<first>: last, …}
+ *   NOTIFY                the session-finished notification {Decided, Sent}: finish counts
+ *   CLAIMED               how many jobs start ever moved from create to submit {Count}
  */
 export const COUNTER_KEY = "SEQ";
+export const ARCHIVED_KEY = "ARCHIVED";
+export const NOTIFY_KEY = "NOTIFY";
+export const CLAIMED_KEY = "CLAIMED";
 
 export const seqKey = (seq: number): string => `S#${String(seq).padStart(12, "0")}`;
 export const generatorKey = (gen: string): string => `G#${gen}`;

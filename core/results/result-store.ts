@@ -22,6 +22,15 @@
  * - appendRecordItem (inside putNewJobs' first transaction): unconditional; it records which
  *   jobs the latest append of a body created, so a retry of that body can be recognised (see
  *   jobs/append-jobs.ts). Written with the jobs, so it never names jobs that were not written.
+ * - addArchivedRange / removeArchivedRange (the archiver, the restorer): unconditional, and
+ *   idempotent (one attribute per range). A close never opens a page over archived records: it
+ *   ends the page before them, or answers ResultsArchived (see closeResultPage).
+ * - decideSessionFinished: `decidedBefore(count)`; answers what was recorded when it fails. The
+ *   update processor decides "the session's last job ended" once per finish count, however many
+ *   processors see the session idle at once; markNotified records that the notice went out.
+ * - addClaimed (start): unconditional ADD of the jobs it moved from create to submit. A start
+ *   that dies before it counts leaves the count low, which only costs the processor an extra
+ *   look (sessions/session-finished.ts); it is never high.
  * - deleteSessionResults: unconditional (the session is being deleted).
  *
  * The answer to a close is always the newest page's number (0 before the first page), and no
@@ -34,13 +43,24 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { documentDbClient } from "../aws/clients.ts";
+import { failedItemNumber } from "../aws/condition-failure.ts";
 import { batchWrite, queryAll } from "../aws/dynamo-batch.ts";
 import { backoff } from "../aws/retry.ts";
 import { config } from "../config.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
 import type { JobItem } from "../jobs/job.ts";
 import { getJobs } from "../jobs/job-store.ts";
-import { appendKey, COUNTER_KEY, generatorKey, MAX_PAGE_RECORDS, pageKey, seqKey } from "./result-keys.ts";
+import {
+  ARCHIVED_KEY,
+  appendKey,
+  CLAIMED_KEY,
+  COUNTER_KEY,
+  generatorKey,
+  MAX_PAGE_RECORDS,
+  NOTIFY_KEY,
+  pageKey,
+  seqKey,
+} from "./result-keys.ts";
 
 const GEN = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_CLOSE_ATTEMPTS = 10;
@@ -129,6 +149,7 @@ export async function closeResultPage(sessionId: string, gen: string): Promise<n
             Keys: [
               { SessionId: sessionId, Key: COUNTER_KEY },
               { SessionId: sessionId, Key: generatorKey(gen) },
+              { SessionId: sessionId, Key: ARCHIVED_KEY },
             ],
             ConsistentRead: true,
           },
@@ -142,7 +163,8 @@ export async function closeResultPage(sessionId: string, gen: string): Promise<n
     const last = (cursor?.Last as number | undefined) ?? 0;
     const read = (cursor?.Read as number | undefined) ?? 0;
     if (finished <= last || read < pages) return pages;
-    const end = Math.min(finished, last + MAX_PAGE_RECORDS);
+    const archived = archivedRanges(items.find((item) => item.Key === ARCHIVED_KEY));
+    const end = endBeforeArchived(sessionId, last, Math.min(finished, last + MAX_PAGE_RECORDS), archived);
     try {
       await documentDbClient().send(
         new TransactWriteCommand({
@@ -182,6 +204,137 @@ export async function closeResultPage(sessionId: string, gen: string): Promise<n
   throw new Error(
     `Could not close a result page for session ${sessionId} after ${MAX_CLOSE_ATTEMPTS} attempts`,
   );
+}
+
+/** The archived finish-number ranges of a session, from its ARCHIVED item. */
+function archivedRanges(item: Record<string, unknown> | undefined): [first: number, last: number][] {
+  if (!item) return [];
+  return Object.entries(item)
+    .filter(([name]) => /^R[0-9]+$/.test(name))
+    .map(([name, last]) => [Number(name.slice(1)), last as number]);
+}
+
+/**
+ * Where a page of the records after `last` may end, up to `end`, without holding archived ones:
+ * before the first archived range. A page cannot start on one: the answer is ResultsArchived,
+ * as a 400, because that is what the turbine client acts on (it ends its result loop instead
+ * of retrying for minutes; docs/turbine-client.md).
+ */
+function endBeforeArchived(
+  sessionId: string,
+  last: number,
+  end: number,
+  archived: [number, number][],
+): number {
+  let fitting = end;
+  for (const [first, rangeLast] of archived) {
+    if (rangeLast <= last || first > fitting) continue;
+    if (first <= last + 1) {
+      throw new ValidationError(archivedMessage(sessionId), undefined, "ResultsArchived", {
+        details: { sessionId, from: last + 1 },
+      });
+    }
+    fitting = first - 1;
+  }
+  return fitting;
+}
+
+export function archivedMessage(sessionId: string): string {
+  return `The next results of session ${sessionId} are archived: a free plan keeps results readable for a grace period after they finish. Upgrading the account to the premium plan restores them (an admin runs \`foqus-admin plan <user> premium\`, or PUT /user/{name}/plan); paging goes on once they are restored. Job states stay readable in GET /session/${sessionId}.`;
+}
+
+/** Records that finish numbers first..last of the session are archived. */
+export async function addArchivedRange(sessionId: string, first: number, last: number): Promise<void> {
+  await documentDbClient().send(
+    new UpdateCommand({
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: ARCHIVED_KEY },
+      UpdateExpression: "SET #range = :last",
+      ExpressionAttributeNames: { "#range": `R${first}` },
+      ExpressionAttributeValues: { ":last": last },
+    }),
+  );
+}
+
+/** Records that the range starting at `first` is readable again. */
+export async function removeArchivedRange(sessionId: string, first: number): Promise<void> {
+  await documentDbClient().send(
+    new UpdateCommand({
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: ARCHIVED_KEY },
+      UpdateExpression: "REMOVE #range",
+      ExpressionAttributeNames: { "#range": `R${first}` },
+    }),
+  );
+}
+
+/**
+ * Decides that the session's in-flight jobs all ended at finish count `count`: true for the one
+ * caller that moves the decision to `count`; otherwise what was recorded (a notice decided but
+ * not sent shows Sent < Decided, so a retry sends it).
+ */
+export async function decideSessionFinished(
+  sessionId: string,
+  count: number,
+): Promise<true | { decided: number; sent: number }> {
+  try {
+    await documentDbClient().send(
+      new UpdateCommand({
+        TableName: config.resultsTable,
+        Key: { SessionId: sessionId, Key: NOTIFY_KEY },
+        UpdateExpression: "SET Decided = :count",
+        ConditionExpression: "attribute_not_exists(Decided) OR Decided < :count", // decidedBefore(count)
+        ExpressionAttributeValues: { ":count": count },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return { decided: failedItemNumber(error, "Decided"), sent: failedItemNumber(error, "Sent") };
+  }
+}
+
+/** Adds `count` jobs that start moved from create to submit. */
+export async function addClaimed(sessionId: string, count: number): Promise<void> {
+  await documentDbClient().send(
+    new UpdateCommand({
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: CLAIMED_KEY },
+      UpdateExpression: "ADD #count :count",
+      ExpressionAttributeNames: { "#count": "Count" },
+      ExpressionAttributeValues: { ":count": count },
+    }),
+  );
+}
+
+/** How many jobs start ever moved from create to submit (0 before the first start). */
+export async function readClaimed(sessionId: string): Promise<number> {
+  const { Item } = await documentDbClient().send(
+    new GetCommand({
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: CLAIMED_KEY },
+      ConsistentRead: true,
+    }),
+  );
+  return (Item?.Count as number | undefined) ?? 0;
+}
+
+/** Records that the notice for finish count `count` went out. */
+export async function markNotified(sessionId: string, count: number): Promise<void> {
+  try {
+    await documentDbClient().send(
+      new UpdateCommand({
+        TableName: config.resultsTable,
+        Key: { SessionId: sessionId, Key: NOTIFY_KEY },
+        UpdateExpression: "SET Sent = :count",
+        ConditionExpression: "attribute_not_exists(Sent) OR Sent < :count",
+        ExpressionAttributeValues: { ":count": count },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 function pageNotFound(gen: string, page: number): NotFoundError {
@@ -249,6 +402,22 @@ export async function shrinkResultPage(
   }
 }
 
+/** The jobs that finished first..last-th in the session, in finish order (one Query). */
+export async function readFinishEntries(
+  sessionId: string,
+  first: number,
+  last: number,
+): Promise<{ JobId: string; Seq: number }[]> {
+  const entries = await queryAll<{ JobId: string; Key: string }>({
+    TableName: config.resultsTable,
+    KeyConditionExpression: "SessionId = :sid AND #key BETWEEN :first AND :last",
+    ExpressionAttributeNames: { "#key": "Key" },
+    ExpressionAttributeValues: { ":sid": sessionId, ":first": seqKey(first), ":last": seqKey(last) },
+    ConsistentRead: true,
+  });
+  return entries.map((entry) => ({ JobId: entry.JobId, Seq: Number(entry.Key.slice(2)) }));
+}
+
 /** The jobs of one closed page, in finish order. */
 export async function readResultPage(sessionId: string, gen: string, page: number): Promise<JobItem[]> {
   const table = config.resultsTable;
@@ -260,17 +429,7 @@ export async function readResultPage(sessionId: string, gen: string, page: numbe
     }),
   );
   if (!Item) throw pageNotFound(gen, page);
-  const entries = await queryAll<{ JobId: string }>({
-    TableName: table,
-    KeyConditionExpression: "SessionId = :sid AND #key BETWEEN :first AND :last",
-    ExpressionAttributeNames: { "#key": "Key" },
-    ExpressionAttributeValues: {
-      ":sid": sessionId,
-      ":first": seqKey(Item.First as number),
-      ":last": seqKey(Item.Last as number),
-    },
-    ConsistentRead: true,
-  });
+  const entries = await readFinishEntries(sessionId, Item.First as number, Item.Last as number);
   const jobIds = entries.map((entry) => entry.JobId);
   const jobs = await getJobs(sessionId, jobIds);
   const order = new Map(jobIds.map((id, i) => [id, i]));

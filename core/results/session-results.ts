@@ -5,12 +5,13 @@
  * records do not fit is ended early (its rest goes to the next page), and it is marked read only
  * once its answer was built and fits.
  */
-import { NotFoundError, PayloadTooLargeError } from "../errors.ts";
+import { ArchivedError, NotFoundError, PayloadTooLargeError } from "../errors.ts";
 import type { JobItem, JobRecord } from "../jobs/job.ts";
 import { MAX_PAGE_BODY_BYTES } from "../limits.ts";
 import { getSession } from "../sessions/session-store.ts";
 import { fullRecordsWithin } from "./job-records.ts";
 import {
+  archivedMessage,
   assertValidGenerator,
   closeResultPage,
   markPageRead,
@@ -54,6 +55,10 @@ export async function readSessionResultPage(
   const session = await getSession(username, sessionId);
   const page = pageNumber(rawPage);
   const items = await readResultPage(session.SessionId, gen, page);
+  // Closed before its records were archived, read after: nothing of it can be given yet.
+  if (items.some((item) => item.ArchiveUnit)) {
+    throw new ArchivedError(archivedMessage(session.SessionId), { details: { page } });
+  }
   const records = await fullRecordsWithin(items, MAX_PAGE_BODY_BYTES);
   if (records.length < items.length) {
     // Too large for one response: the page ends at what fits, the rest go to the next page.

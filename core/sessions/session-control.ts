@@ -12,14 +12,17 @@
  *   for every unfinished job; the update processor ends them and running workers see it on
  *   their next heartbeat.
  */
+import { deletePrefix } from "../aws/s3-prefix.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { mapLimit } from "../concurrency.ts";
+import { config } from "../config.ts";
 import { newEvent, publishEvents } from "../events/event-publisher.ts";
 import { EventTypes } from "../events/events.ts";
 import { deleteSessionJobs, listJobsInState, moveJob } from "../jobs/job-store.ts";
 import { KILLABLE_STATES } from "../jobs/states.ts";
 import { deleteSessionOutputs } from "../results/output-store.ts";
-import { deleteSessionResults } from "../results/result-store.ts";
+import { addClaimed, deleteSessionResults } from "../results/result-store.ts";
+import { deleteSessionArchiveItems } from "../tiers/archive-store.ts";
 import { deleteSessionRecord, getOpenSession, getSession, markSessionKilled } from "./session-store.ts";
 
 const WRITE_CONCURRENCY = 16;
@@ -40,6 +43,10 @@ export async function startSession(
     candidates.forEach((job, i) => {
       if (moved[i]) claimed.push(job.JobId);
     });
+    // Jobs started for the first time: the processor tells the session finished only once as
+    // many jobs have ended (sessions/session-finished.ts), so most ends cost it no look.
+    const firstStarts = moved.filter(Boolean).length;
+    if (from === "create" && firstStarts > 0) await addClaimed(sessionId, firstStarts);
   }
   return claimed;
 }
@@ -89,7 +96,7 @@ export async function killSession(
 }
 
 /**
- * Deletes a session: kills what still runs, then removes its jobs, result pages and outputs, and
+ * Deletes a session: kills what still runs, then removes its jobs, result pages, outputs and archives, and
  * the session record last, so a delete that fails half-way can simply be repeated. Answers the
  * number of jobs deleted (what `turbine_session_delete` prints).
  */
@@ -102,6 +109,9 @@ export async function deleteSession(
   const deleted = await deleteSessionJobs(sessionId);
   await deleteSessionResults(sessionId);
   await deleteSessionOutputs(username, sessionId);
+  // Archived results too: their objects (archive storage deletes like any other), then their items.
+  await deletePrefix(config.resultsBucket, `archives/${username}/${sessionId}/`);
+  await deleteSessionArchiveItems(username, sessionId);
   await deleteSessionRecord(username, sessionId);
   return deleted.length;
 }

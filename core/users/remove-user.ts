@@ -30,6 +30,7 @@
  * be taken, and running `foqus-admin remove` again continues where it stopped (every step skips
  * what is already gone).
  */
+import { deletePrefix } from "../aws/s3-prefix.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { config } from "../config.ts";
 import { isErrorOf, NotFoundError } from "../errors.ts";
@@ -76,6 +77,7 @@ export function assertRemovalConfigured(): void {
     config.jobsTable,
     config.resultsTable,
     config.simulationsTable,
+    config.archivesTable,
     config.simulationsBucket,
     config.resultsBucket,
     config.updateTopicArn,
@@ -109,7 +111,10 @@ export async function removeUser(username: string, clock: Clock = systemClock): 
   for (const simulation of simulations) {
     await unlessGone(() => deleteSimulation(username, simulation.Name), undefined);
   }
-  const strayObjects = (await deleteUserOutputs(username)) + (await deleteUserInputFiles(username));
+  const strayObjects =
+    (await deleteUserOutputs(username)) +
+    (await deleteUserInputFiles(username)) +
+    (await deletePrefix(config.resultsBucket, `archives/${username}/`));
 
   const trustMs = credentialTrustSeconds() * 1000;
   const reusableAt = Date.parse(removed) + trustMs;

@@ -36,6 +36,9 @@ export interface UserRecord {
   PlanChanged?: string;
   /** Set on a tombstone: when the removal started (ISO-8601 UTC). */
   Removed?: string;
+  /** Where "your session finished" notices go, and the subscription that sends them. */
+  Email?: string;
+  EmailSubscription?: string;
 }
 
 /** What a tombstone holds instead of a password hash: it matches no password. */
@@ -119,6 +122,13 @@ export async function setPlan(username: string, plan: Plan, clock: Clock = syste
       "#plan": "Plan",
     },
   );
+}
+
+export async function setEmail(username: string, email: string, subscription: string): Promise<UserRecord> {
+  return updateExisting(username, "SET Email = :email, EmailSubscription = :subscription", {
+    ":email": email,
+    ":subscription": subscription,
+  });
 }
 
 export async function setRoles(username: string, roles: Role[]): Promise<UserRecord> {

@@ -1,8 +1,9 @@
 /** @module http/user — the caller's account, and plan changes by admins (a billing integration). */
 import * as z from "zod";
 import { ForbiddenError } from "../../core/errors.ts";
+import { changePlan } from "../../core/tiers/plan-change.ts";
 import { assertValidUsername, Roles } from "../../core/users/user.ts";
-import { getUser, setPlan } from "../../core/users/user-store.ts";
+import { getUser } from "../../core/users/user-store.ts";
 import { parseJsonBody, validate } from "../../core/validation.ts";
 import { createHttpHandler, type Routes } from "./http-handler.ts";
 import { json } from "./respond.ts";
@@ -29,7 +30,7 @@ export const routes: Routes = {
     const name = params.name ?? "";
     assertValidUsername(name);
     const { Plan } = validate(PlanChangeSchema, parseJsonBody(text, '{"Plan":"premium"}'), "plan change");
-    const user = await setPlan(name, Plan);
+    const user = await changePlan(name, Plan);
     return json({ Name: user.Username, Plan: user.Plan });
   },
 };

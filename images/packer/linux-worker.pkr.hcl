@@ -11,7 +11,10 @@
 # which writes /etc/foqus/worker.env and restarts the unit. Build from the repository root:
 #
 #   packer init images/packer/linux-worker.pkr.hcl
-#   packer build -var region=us-east-1 images/packer/linux-worker.pkr.hcl
+#   packer build -var region=us-east-1 -var vpc_id=vpc-… -var subnet_id=subnet-… \
+#     images/packer/linux-worker.pkr.hcl
+#
+# or `ENV=<env> AMI_OS=linux make ami`, which also writes the AMI id for Terraform.
 #
 # The build instance needs outbound internet access (dnf repositories, the npm registry, PyPI).
 ################################################################################
@@ -100,6 +103,38 @@ variable "foqus_venv" {
   }
 }
 
+variable "vpc_id" {
+  description = "Required. VPC the temporary build instance runs in (no default VPC is assumed), e.g. \"vpc-0123456789abcdef0\"; `make ami` passes the environment's."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must be a VPC id such as vpc-0123456789abcdef0."
+  }
+}
+
+variable "subnet_id" {
+  description = "Required. Subnet of vpc_id for the build instance: it needs outbound internet access and an address the machine running Packer can reach (associate_public_ip_address)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^subnet-[0-9a-f]+$", var.subnet_id))
+    error_message = "subnet_id must be a subnet id such as subnet-0123456789abcdef0."
+  }
+}
+
+variable "associate_public_ip_address" {
+  description = "Give the build instance a public IP address (for a public subnet that does not assign one itself). false for a private subnet reached over VPN or Direct Connect."
+  type        = bool
+  default     = true
+}
+
+variable "manifest_path" {
+  description = "File the manifest post-processor writes the AMI id into (`make ami` turns it into terraform/environments/<env>.amis.tfvars.json)."
+  type        = string
+  default     = "packer-manifest.json"
+}
+
 locals {
   timestamp = formatdate("YYYYMMDDhhmmss", timestamp())
   # The repository root (this file is in images/packer/).
@@ -113,6 +148,12 @@ locals {
 source "amazon-ebs" "linux_worker" {
   region          = var.region
   instance_type   = var.instance_type
+
+  # The build's network is named, never the account's default VPC (which may not exist).
+  vpc_id                      = var.vpc_id
+  subnet_id                   = var.subnet_id
+  associate_public_ip_address = var.associate_public_ip_address
+
   ssh_username    = "ec2-user"
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
   ami_description = "FOQUS Cloud worker: Amazon Linux 2023, Node.js 22, /opt/foqus, foqus-worker.service, ccsi-foqus ${var.foqus_version} in ${var.foqus_venv}."
@@ -246,5 +287,15 @@ build {
       "bash /tmp/foqus-src/install-foqus.sh",
       "rm -rf /tmp/foqus-src",
     ]
+  }
+
+  # The AMI id for Terraform: `make ami` reads this manifest (deploy/ami-manifest.ts) and writes
+  # worker_ami_ids["linux"] into the environment's var file; custom_data says which OS it is.
+  post-processor "manifest" {
+    output     = var.manifest_path
+    strip_path = true
+    custom_data = {
+      os = "linux"
+    }
   }
 }

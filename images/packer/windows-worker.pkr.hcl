@@ -14,7 +14,10 @@
 # `Restart-Service FoqusWorker`. Build from the repository root:
 #
 #   packer init images/packer/windows-worker.pkr.hcl
-#   packer build -var region=us-east-1 images/packer/windows-worker.pkr.hcl
+#   packer build -var region=us-east-1 -var vpc_id=vpc-… -var subnet_id=subnet-… \
+#     images/packer/windows-worker.pkr.hcl
+#
+# or `ENV=<env> AMI_OS=windows make ami`, which also writes the AMI id for Terraform.
 #
 # Aspen Plus / ACM and their licence configuration are NOT installed here: they are licensed
 # software that must be installed on the base image separately (by hand or by your own build),
@@ -205,6 +208,38 @@ variable "worker_service_interactive" {
   default     = false
 }
 
+variable "vpc_id" {
+  description = "Required. VPC the temporary build instance runs in (no default VPC is assumed), e.g. \"vpc-0123456789abcdef0\"; `make ami` passes the environment's."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must be a VPC id such as vpc-0123456789abcdef0."
+  }
+}
+
+variable "subnet_id" {
+  description = "Required. Subnet of vpc_id for the build instance: it needs outbound internet access and an address the machine running Packer can reach (associate_public_ip_address)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^subnet-[0-9a-f]+$", var.subnet_id))
+    error_message = "subnet_id must be a subnet id such as subnet-0123456789abcdef0."
+  }
+}
+
+variable "associate_public_ip_address" {
+  description = "Give the build instance a public IP address (for a public subnet that does not assign one itself). false for a private subnet reached over VPN or Direct Connect."
+  type        = bool
+  default     = true
+}
+
+variable "manifest_path" {
+  description = "File the manifest post-processor writes the AMI id into (`make ami` turns it into terraform/environments/<env>.amis.tfvars.json)."
+  type        = string
+  default     = "packer-manifest.json"
+}
+
 locals {
   timestamp = formatdate("YYYYMMDDhhmmss", timestamp())
   # The repository root (this file is in images/packer/).
@@ -239,6 +274,12 @@ locals {
 source "amazon-ebs" "windows_worker" {
   region          = var.region
   instance_type   = var.instance_type
+
+  # The build's network is named, never the account's default VPC (which may not exist).
+  vpc_id                      = var.vpc_id
+  subnet_id                   = var.subnet_id
+  associate_public_ip_address = var.associate_public_ip_address
+
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
   ami_description = "FOQUS Cloud worker: Windows Server 2022, Node.js 22, C:\\foqus, service FoqusWorker, ccsi-foqus ${var.foqus_version} in C:\\miniforge3\\envs\\foqus."
 
@@ -441,5 +482,15 @@ build {
       "& 'C:\\Program Files\\Amazon\\EC2Launch\\EC2Launch.exe' reset --clean --block",
       "if ($LASTEXITCODE -ne 0) { throw ('EC2Launch reset failed with exit code ' + $LASTEXITCODE) }",
     ]
+  }
+
+  # The AMI id for Terraform: `make ami` reads this manifest (deploy/ami-manifest.ts) and writes
+  # worker_ami_ids["windows"] into the environment's var file; custom_data says which OS it is.
+  post-processor "manifest" {
+    output     = var.manifest_path
+    strip_path = true
+    custom_data = {
+      os = "windows"
+    }
   }
 }

@@ -20,6 +20,9 @@ export interface StackOutputs {
   update_dead_letter_queue_url: string;
   job_queue_urls: Record<string, string>;
   job_dead_letter_queue_urls: Record<string, string>;
+  archive_queue_url: string;
+  restore_queue_url: string;
+  notification_topic_arn: string;
   function_names: Record<string, string>;
   function_environment: Record<string, string>;
   worker_pools: Record<string, { applications: string[] }>;

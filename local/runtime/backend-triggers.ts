@@ -1,11 +1,14 @@
 /**
  * @module local/runtime/backend-triggers
  * What Lambda's event-source mappings do on AWS, for the whole backend at once: the update
- * processor on the update queue and on every pool's job dead-letter queue (SQS triggers), and
- * the submit publisher on the jobs table's stream. The local stack and the tests start it.
+ * processor on the update queue and on every pool's job dead-letter queue (SQS triggers), the
+ * submit publisher on the jobs table's stream, the archiver and the restorer on their queues,
+ * and what EventBridge Scheduler does with due archive schedules (moto never fires them). The
+ * local stack and the tests start it.
  */
 import type { DynamoDBStreamEvent, SQSEvent } from "aws-lambda";
 import type { StackOutputs } from "../env/terraform.ts";
+import { type SchedulerPump, startSchedulerPump } from "./scheduler-pump.ts";
 import { type SqsTrigger, startSqsTrigger } from "./sqs-trigger.ts";
 import { type StreamTrigger, startStreamTrigger } from "./stream-trigger.ts";
 
@@ -31,8 +34,10 @@ export async function startBackendTriggers(
 ): Promise<BackendTriggers> {
   const { handler: updateProcessor } = await import("../../handlers/update-processor.ts");
   const { handler: submitPublisher } = await import("../../handlers/submit-publisher.ts");
+  const { handler: archiver } = await import("../../handlers/archiver.ts");
+  const { handler: restorer } = await import("../../handlers/restorer.ts");
   const queues = [outputs.update_queue_url, ...Object.values(outputs.job_dead_letter_queue_urls)];
-  const triggers: (SqsTrigger | StreamTrigger)[] = [];
+  const triggers: (SqsTrigger | StreamTrigger | SchedulerPump)[] = [];
   try {
     for (const queueUrl of queues) {
       triggers.push(
@@ -48,6 +53,26 @@ export async function startBackendTriggers(
         }),
       );
     }
+    const tierHandlers = [
+      { queueUrl: outputs.archive_queue_url, functionName: "archiver", handler: archiver },
+      { queueUrl: outputs.restore_queue_url, functionName: "restorer", handler: restorer },
+    ];
+    for (const { queueUrl, functionName, handler } of tierHandlers) {
+      triggers.push(
+        await startSqsTrigger({
+          queueUrl,
+          functionName,
+          handler: (event: SQSEvent, context) => handler(event, context),
+          batchSize: 1,
+          ...(options.waitTimeSeconds !== undefined ? { waitTimeSeconds: options.waitTimeSeconds } : {}),
+          ...(options.visibilityTimeoutSeconds !== undefined
+            ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
+            : {}),
+          onError: (error) => options.onError?.(functionName, error),
+        }),
+      );
+    }
+    triggers.push(startSchedulerPump({ onError: (error) => options.onError?.("scheduler", error) }));
     const jobsTable = outputs.table_names.jobs;
     if (!jobsTable) throw new Error("The stack has no jobs table (terraform output table_names.jobs).");
     triggers.push(

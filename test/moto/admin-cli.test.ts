@@ -3,10 +3,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } from "@aws-sdk/client-sns";
 import test from "ava";
 import { runAdmin } from "../../cli/admin.ts";
 import { FoqusClient } from "../../client/api-client.ts";
-import { type AnyClient, s3Client, useClientPlugin } from "../../core/aws/clients.ts";
+import { type AnyClient, s3Client, snsClient, useClientPlugin } from "../../core/aws/clients.ts";
 import { queryAll } from "../../core/aws/dynamo-batch.ts";
 import { config } from "../../core/config.ts";
 import { listSessionJobs } from "../../core/jobs/job-store.ts";
@@ -101,6 +102,27 @@ const NOTHING = {
   stagedFiles: [],
   outputs: [],
 };
+
+test.serial(
+  "email subscribes the user's address to session notices, filtered to that user only",
+  async (t) => {
+    const name = uniqueName("op");
+    await runAdmin(["add", name], withPassword("a-password"));
+    t.regex(await runAdmin(["email", name, `${name}@example.org`]), /once the address confirms/);
+    const user = await getUser(name);
+    t.is(user?.Email, `${name}@example.org`);
+    const { Subscriptions } = await snsClient().send(
+      new ListSubscriptionsByTopicCommand({ TopicArn: config.notificationTopicArn }),
+    );
+    const mine = Subscriptions?.find((sub) => sub.Endpoint === `${name}@example.org`);
+    t.is(mine?.Protocol, "email");
+    const { Attributes } = await snsClient().send(
+      new GetSubscriptionAttributesCommand({ SubscriptionArn: mine?.SubscriptionArn }),
+    );
+    t.deepEqual(JSON.parse(Attributes?.FilterPolicy ?? "{}"), { username: [name] });
+    await t.throwsAsync(runAdmin(["email", name, "not-an-address"]), { message: /not an email address/ });
+  },
+);
 
 test.serial("add, list, plan, role, passwd and remove a user", async (t) => {
   const name = uniqueName("op");

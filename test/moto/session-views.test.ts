@@ -86,7 +86,11 @@ test("the summary counts a session's jobs per state, and leaves its neighbours' 
   await startUpdateProcessor();
   await user.client.kill(sid);
   let killed = await user.client.sessionSummary(sid);
-  for (let poll = 0; killed.Counts.terminate < 7 && poll < 240; poll++) {
+  // The counts are read per state in parallel: a job that moves between two of those reads can
+  // show in both, so the test waits for a snapshot that has settled, not only for the terminates.
+  const settled = () =>
+    killed.Counts.terminate === 7 && killed.Counts.pause === 0 && killed.Counts.create === 0;
+  for (let poll = 0; !settled() && poll < 240; poll++) {
     await sleep(250);
     killed = await user.client.sessionSummary(sid);
   }

@@ -1,9 +1,12 @@
 /**
  * @module test/terraform/apply-destroy
- * Applies terraform/ (with local.tfvars) to a fresh moto server, checks what it built through the
- * AWS APIs and the Terraform state, checks that a second plan is empty, then destroys it.
- * Each run has its own moto, data dir and state file, so it never touches terraform/ beyond
- * reading it (init runs with -lockfile=readonly when the lock file exists).
+ * Applies terraform/ (with local.tfvars) to a fresh moto server through the deploy chain's
+ * Terraform steps (deploy/terraform-stack.ts: the staged root of `make deploy`, with a local
+ * backend in place of S3 and a fixed image digest in place of `make image` + `make push`),
+ * checks what it built through the AWS APIs and the Terraform state, checks that a second plan is
+ * empty, then destroys it. Each run has its own moto, data dir, staged root and state file, so it
+ * never touches terraform/ beyond reading it (init runs with -lockfile=readonly when the lock
+ * file exists).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,14 +27,17 @@ import {
 } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import test from "ava";
-import { startMoto } from "../../local/env/moto.ts";
 import {
-  findPluginDir,
+  apply,
+  type Deployment,
+  destroy,
+  init,
+  plan,
   runTerraform,
-  type StackOutputs,
-  TERRAFORM_DIR,
   type TerraformResult,
-} from "../../local/env/terraform.ts";
+} from "../../deploy/terraform-stack.ts";
+import { startMoto } from "../../local/env/moto.ts";
+import { type StackOutputs, TERRAFORM_DIR } from "../../local/env/terraform.ts";
 
 // What local.tfvars and the table module promise; written out here so that a change on either
 // side has to be made on purpose.
@@ -54,6 +60,10 @@ const EXPECTED_KEY_SCHEMAS: Record<string, Array<[name: string, type: "HASH" | "
     ["Name", "RANGE"],
   ],
   idempotency: [["id", "HASH"]],
+  archives: [
+    ["Username", "HASH"],
+    ["Key", "RANGE"],
+  ],
 };
 // Secondary indexes the stores query: table → index → its key schema.
 const EXPECTED_INDEXES: Record<string, Record<string, Array<[name: string, type: "HASH" | "RANGE"]>>> = {
@@ -78,7 +88,13 @@ const EXPECTED_POOL_APPLICATIONS: Record<string, string[]> = {
   linux: ["foqus", "fake", "command", "cstr"],
   windows: ["AspenPlus", "ACM"],
 };
-const EXPECTED_EXTRA_FUNCTIONS = ["authorizer", "update-processor", "submit-publisher"];
+const EXPECTED_EXTRA_FUNCTIONS = [
+  "authorizer",
+  "update-processor",
+  "submit-publisher",
+  "archiver",
+  "restorer",
+];
 
 const routes = (
   JSON.parse(readFileSync(join(TERRAFORM_DIR, "../handlers/routes.json"), "utf8")) as {
@@ -86,12 +102,11 @@ const routes = (
   }
 ).routes;
 
-/** The root outputs the test reads: the local runtime's, and the dashboard's name. */
-type Outputs = StackOutputs & { dashboard_name: string };
+/** What `make image` + `make push` would have recorded: the functions must run exactly this. */
+const FIXED_IMAGE_DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
 
-/** Runs terraform in terraform/ with this run's data dir; resolves with the exit code. */
-const terraform = (args: string[], workDir: string): Promise<TerraformResult> =>
-  runTerraform(args, { workDir });
+/** The root outputs the test reads: the local runtime's, the dashboard's name and the image. */
+type Outputs = StackOutputs & { dashboard_name: string; lambda_image_uri: string; alarm_topic_arn: string };
 
 /** The tail of a failed command's output, for assertion messages. */
 function tail(result: TerraformResult): string {
@@ -108,8 +123,16 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
   t.teardown(() => rmSync(workDir, { recursive: true, force: true }));
   const moto = await startMoto();
   t.teardown(() => moto.stop());
-  const state = `-state=${join(workDir, "terraform.tfstate")}`;
-  const vars = ["-var-file=local.tfvars", `-var=aws_endpoint=${moto.endpoint}`];
+  // The deploy chain's deployment, with a local state file and the emulator's endpoint.
+  const deployment: Deployment = {
+    name: "emulator-test",
+    workDir,
+    backend: { kind: "local", path: join(workDir, "terraform.tfstate") },
+    varFiles: [join(TERRAFORM_DIR, "local.tfvars")],
+    vars: { aws_endpoint: moto.endpoint },
+    env: { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" },
+  };
+  const terraform = (args: string[]): Promise<TerraformResult> => runTerraform(deployment, args);
   const aws = {
     endpoint: moto.endpoint,
     region: "us-east-1",
@@ -124,31 +147,18 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
     for (const client of [dynamodb, s3, sns, sqs]) client.destroy();
   });
 
-  const pluginDir = findPluginDir();
   const lockFileExists = existsSync(join(TERRAFORM_DIR, ".terraform.lock.hcl"));
-  const init = await terraform(
-    [
-      "init",
-      "-input=false",
-      "-no-color",
-      ...(pluginDir ? [`-plugin-dir=${pluginDir}`] : []),
-      ...(lockFileExists ? ["-lockfile=readonly"] : []),
-    ],
-    workDir,
-  );
-  t.is(init.code, 0, `terraform init failed: ${tail(init)}`);
+  const initialised = await init(deployment, { lockfileReadonly: lockFileExists });
+  t.is(initialised.code, 0, `terraform init failed: ${tail(initialised)}`);
 
-  // Act: apply.
+  // Act: apply, as make deploy's last step does, with the image by digest.
   let started = Date.now();
-  const apply = await terraform(
-    ["apply", "-auto-approve", "-input=false", "-no-color", state, ...vars],
-    workDir,
-  );
+  const applied = await apply(deployment, { imageDigest: FIXED_IMAGE_DIGEST, autoApprove: true });
   t.log(`apply: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  t.is(apply.code, 0, `terraform apply failed: ${tail(apply)}`);
-  if (apply.code !== 0) return;
+  t.is(applied.code, 0, `terraform apply failed: ${tail(applied)}`);
+  if (applied.code !== 0) return;
 
-  const outputResult = await terraform(["output", "-json", "-no-color", state], workDir);
+  const outputResult = await terraform(["output", "-json"]);
   t.is(outputResult.code, 0, `terraform output failed: ${tail(outputResult)}`);
   const outputs = Object.fromEntries(
     Object.entries(JSON.parse(outputResult.stdout) as Record<string, { value: unknown }>).map(
@@ -218,6 +228,9 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
   // Assess: the topic, and the update queue redriving to its DLQ.
   const topic = await sns.send(new GetTopicAttributesCommand({ TopicArn: outputs.update_topic_arn }));
   t.is(topic.Attributes?.TopicArn, outputs.update_topic_arn);
+  t.is(topic.Attributes?.KmsMasterKeyId, "alias/aws/sns", "the update topic is encrypted");
+  const alarmTopic = await sns.send(new GetTopicAttributesCommand({ TopicArn: outputs.alarm_topic_arn }));
+  t.regex(alarmTopic.Attributes?.KmsMasterKeyId ?? "", /^arn:aws:kms:/, "the alarm topic has its own key");
   t.regex(outputs.update_topic_arn, /:foqus-updates$/);
 
   const queueArn = async (url: string): Promise<string | undefined> =>
@@ -272,7 +285,7 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
   }
 
   // Assess: one function per handler and one route per routes.json entry, in the state.
-  const list = await terraform(["state", "list", state], workDir);
+  const list = await terraform(["state", "list"]);
   t.is(list.code, 0, `terraform state list failed: ${tail(list)}`);
   const addresses = list.stdout.split("\n").filter(Boolean);
   const instanceKeys = (address: string): string[] =>
@@ -298,23 +311,56 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
     sortedCopy(Object.keys(EXPECTED_POOL_APPLICATIONS)),
   );
 
+  // Assess: the deploy chain's image by digest, and what issue 10 added to the stack.
+  t.regex(outputs.lambda_image_uri, new RegExp(`/foqus-lambda@${FIXED_IMAGE_DIGEST}$`));
+  for (const address of [
+    "module.functions.aws_ecr_lifecycle_policy.this",
+    "module.dashboard.aws_sns_topic.alarms",
+    "module.dashboard.aws_kms_key.alarms",
+    "module.dashboard.aws_cloudwatch_metric_alarm.worker_lost_jobs",
+    // Result tiers: the restore notifications and the notice topic.
+    "module.result_tiers.aws_s3_bucket_notification.restores",
+    "module.result_tiers.aws_sns_topic.notifications",
+    'module.result_tiers.aws_sqs_queue.this["archive"]',
+    'module.result_tiers.aws_sqs_queue.dlq["restore"]',
+  ]) {
+    t.true(addresses.includes(address), `${address} is in the state`);
+  }
+  // moto enforces bucket policies and is served over plain HTTP: the TLS-only policy is left out
+  // of an emulator stack (terraform-security.test.ts checks it is there for AWS).
+  t.false(addresses.some((address) => address.startsWith("module.buckets.aws_s3_bucket_policy.tls_only")));
+  t.false(
+    addresses.includes("module.dashboard.aws_sns_topic_subscription.alarm_email[0]"),
+    "no email by default",
+  );
+  const functionKeys = sortedCopy(Object.keys(outputs.function_names));
+  t.deepEqual(instanceKeys("module.dashboard.aws_cloudwatch_metric_alarm.function_throttles"), functionKeys);
+  t.deepEqual(
+    instanceKeys("module.dashboard.aws_cloudwatch_metric_alarm.function_errors"),
+    functionKeys.filter((name) => name !== "update-processor"),
+  );
+  t.deepEqual(
+    instanceKeys("module.dashboard.aws_cloudwatch_metric_alarm.pool_at_maximum"),
+    sortedCopy(Object.keys(EXPECTED_POOL_APPLICATIONS)),
+  );
+  for (const pool of Object.keys(EXPECTED_POOL_APPLICATIONS)) {
+    t.true(
+      addresses.includes(`module.worker_pool["${pool}"].aws_autoscaling_lifecycle_hook.drain`),
+      `pool ${pool} has its termination hook`,
+    );
+  }
+
   // Act and assess: a second plan finds nothing to change (exit code 0, not 2).
   started = Date.now();
-  const plan = await terraform(
-    ["plan", "-detailed-exitcode", "-input=false", "-no-color", state, ...vars],
-    workDir,
-  );
+  const planned = await plan(deployment, { imageDigest: FIXED_IMAGE_DIGEST, detailedExitcode: true });
   t.log(`plan: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  t.is(plan.code, 0, `plan after apply is not empty: ${tail(plan)}`);
+  t.is(planned.code, 0, `plan after apply is not empty: ${tail(planned)}`);
 
   // Act: destroy.
   started = Date.now();
-  const destroy = await terraform(
-    ["destroy", "-auto-approve", "-input=false", "-no-color", state, ...vars],
-    workDir,
-  );
+  const destroyed = await destroy(deployment, { imageDigest: FIXED_IMAGE_DIGEST, autoApprove: true });
   t.log(`destroy: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  t.is(destroy.code, 0, `terraform destroy failed: ${tail(destroy)}`);
+  t.is(destroyed.code, 0, `terraform destroy failed: ${tail(destroyed)}`);
 
   // Assess: the tables are gone.
   for (const name of Object.values(outputs.table_names)) {

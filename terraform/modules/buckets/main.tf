@@ -71,6 +71,40 @@ resource "aws_s3_bucket_versioning" "this" {
   }
 }
 
+# Every bucket refuses requests that do not use TLS (presigned URLs included). Not on the
+# emulator: moto enforces bucket policies and is served over plain HTTP, so it would refuse all.
+data "aws_iam_policy_document" "tls_only" {
+  for_each = var.deny_insecure_transport ? local.buckets : {}
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this[each.key].arn, "${aws_s3_bucket.this[each.key].arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "tls_only" {
+  for_each = var.deny_insecure_transport ? local.buckets : {}
+
+  bucket = aws_s3_bucket.this[each.key].id
+  policy = data.aws_iam_policy_document.tls_only[each.key].json
+
+  # S3 refuses concurrent changes to one bucket's access settings.
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
 # No lifecycle configuration yet. Add one (noncurrent version expiry on simulations, the Glacier
 # tiering of results) together with its tests. Its create waits 55 s in the provider whatever the
 # backend answers (moto reads the rules back equal at once; see ../../README.md), one

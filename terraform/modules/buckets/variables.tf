@@ -32,3 +32,9 @@ variable "simulations_cors_max_age_seconds" {
   type        = number
   default     = 3600
 }
+
+variable "deny_insecure_transport" {
+  description = "Attach a bucket policy that denies every request not made over TLS. Off only on the emulator, which moto serves over plain HTTP while enforcing bucket policies."
+  type        = bool
+  default     = true
+}

@@ -55,6 +55,35 @@ variable "autoscaling_group_names" {
   default     = {}
 }
 
+variable "pool_max_sizes" {
+  description = "max_size per worker pool name: a pool whose desired capacity stays at it for 15 minutes alarms."
+  type        = map(number)
+  default     = {}
+}
+
+variable "pool_backlog_targets" {
+  description = "Backlog per instance that each pool's scaling keeps (worker-pool's backlog_per_instance_target), drawn beside the pool's backlog."
+  type        = map(number)
+  default     = {}
+}
+
+variable "job_states" {
+  description = "Values of the State dimension of the JobsEnteredState metric that the dashboard graphs."
+  type        = list(string)
+  default     = ["submit", "setup", "running", "success", "error", "terminate", "expired"]
+}
+
+variable "duration_phases" {
+  description = "Values of the Phase dimension of the JobDuration metric that the dashboard graphs, one graph each (p50, p90, p99)."
+  type        = list(string)
+  default     = ["queued", "setup", "running", "total"]
+
+  validation {
+    condition     = length(var.duration_phases) > 0 && length(var.duration_phases) <= 6
+    error_message = "duration_phases must list 1 to 6 phases (one dashboard row)."
+  }
+}
+
 variable "metrics_namespace" {
   description = "CloudWatch namespace of the service's own EMF metrics (POWERTOOLS_METRICS_NAMESPACE)."
   type        = string
@@ -83,7 +112,19 @@ variable "period_seconds" {
 ################################################################################
 
 variable "alarm_actions" {
-  description = "ARNs (e.g. an operations SNS topic) notified when an alarm of this module fires (and clears). Empty means the alarms only change state."
+  description = "More ARNs notified when an alarm of this module fires (and clears), besides the module's own alarm topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_email" {
+  description = "Address subscribed by email to the alarm topic (AWS sends a confirmation message first). \"\" subscribes nobody."
+  type        = string
+  default     = ""
+}
+
+variable "extra_alarm_arns" {
+  description = "ARNs of alarms made elsewhere (modules/messaging) that the dashboard's alarm widget shows too."
   type        = list(string)
   default     = []
 }

@@ -20,7 +20,21 @@ locals {
     { for pool, arn in var.job_dead_letter_queue_arns : "job-dlq:${pool}" => arn },
     # Planned, not the queue's own attribute: a grant only names the queue (see var docs).
     { topic = var.topic_arn, "update-queue" = var.planned_update_queue_arn, "jobs-stream" = var.jobs_stream_arn, "*" = "*" },
+    {
+      "archive-queue"     = var.archive_queue_arn
+      "restore-queue"     = var.restore_queue_arn
+      notifications       = var.notification_topic_arn
+      "scheduler-role"    = var.archive_scheduler_role_arn
+      "archive-schedules" = "arn:${data.aws_partition.current.partition}:scheduler:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:schedule/${var.archive_schedule_group_name}/*"
+    },
   )
+
+  # Result tiers (core/tiers): what creating and withdrawing an archive schedule takes.
+  schedule_archive_requests = [
+    { sid = "CreateArchiveSchedules", actions = ["scheduler:CreateSchedule", "scheduler:DeleteSchedule"], resources = ["archive-schedules"] },
+    { sid = "PassSchedulerRole", actions = ["iam:PassRole"], resources = ["scheduler-role"] },
+  ]
+  consume_queue = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
 
   # function name => concern => statements
   grants = {
@@ -38,6 +52,10 @@ locals {
     user = {
       dynamodb = [
         { sid = "ReadAndUpdateUsers", actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = ["table:users"] },
+      ]
+      # An upgrade to premium queues the restore of the user's archived results.
+      sqs = [
+        { sid = "QueueRestores", actions = ["sqs:SendMessage"], resources = ["restore-queue"] },
       ]
     }
 
@@ -76,6 +94,12 @@ locals {
           sid       = "Idempotency"
           actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
           resources = ["table:idempotency"]
+        },
+        {
+          # Deleting a session deletes its archive units and pending archive request.
+          sid       = "Archives"
+          actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
+          resources = ["table:archives"]
         },
       ]
       sns = [
@@ -178,11 +202,18 @@ locals {
           resources = ["table:jobs"]
         },
         {
-          # The session's finish counter and finish-order entries.
+          # The session's finish counter and finish-order entries, and its "finished" decision.
           sid       = "Results"
           actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"]
           resources = ["table:results"]
         },
+        # After a job ends (handlers/update-processor.ts): a redelivered end's number (GetItem),
+        # whether its session has jobs in flight and how many per state (the ByState index),
+        # the owner's plan, and the session's pending archive request.
+        { sid = "EndedJob", actions = ["dynamodb:GetItem"], resources = ["table:jobs"] },
+        { sid = "SessionInFlight", actions = ["dynamodb:Query"], resources = ["index:jobs"] },
+        { sid = "ReadPlans", actions = ["dynamodb:GetItem"], resources = ["table:users"] },
+        { sid = "PendingArchiveRequests", actions = ["dynamodb:UpdateItem"], resources = ["table:archives"] },
       ]
       sqs = [
         {
@@ -190,10 +221,50 @@ locals {
           actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
           resources = concat(["update-queue"], [for pool in keys(var.job_dead_letter_queue_arns) : "job-dlq:${pool}"])
         },
+        { sid = "SendArchiveRequests", actions = ["sqs:SendMessage"], resources = ["archive-queue"] },
       ]
+      sns = [
+        { sid = "NotifySessionFinished", actions = ["sns:Publish"], resources = ["notifications"] },
+      ]
+      scheduler = local.schedule_archive_requests
       s3 = [
         # Outputs too large for a job item (the worker normally stores those itself).
         { sid = "WriteLargeOutputs", actions = ["s3:PutObject"], resources = ["objects:results"] },
+      ]
+    }
+
+    archiver = {
+      dynamodb = [
+        { sid = "PendingRequestsAndUnits", actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = ["table:archives"] },
+        { sid = "ReadPlans", actions = ["dynamodb:GetItem"], resources = ["table:users"] },
+        { sid = "ReadSessions", actions = ["dynamodb:GetItem"], resources = ["table:sessions"] },
+        { sid = "FinishOrderAndRanges", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"], resources = ["table:results"] },
+        { sid = "StripOutputs", actions = ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], resources = ["table:jobs"] },
+      ]
+      s3 = [
+        { sid = "ArchiveObjects", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["objects:results"] },
+      ]
+      sqs = [
+        { sid = "ConsumeAndResendArchiveRequests", actions = concat(local.consume_queue, ["sqs:SendMessage"]), resources = ["archive-queue"] },
+      ]
+      scheduler = local.schedule_archive_requests
+    }
+
+    restorer = {
+      dynamodb = [
+        { sid = "PendingRequestsAndUnits", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = ["table:archives"] },
+        { sid = "Ranges", actions = ["dynamodb:UpdateItem"], resources = ["table:results"] },
+        { sid = "PutOutputsBack", actions = ["dynamodb:UpdateItem"], resources = ["table:jobs"] },
+      ]
+      s3 = [
+        # s3:GetObject also allows HeadObject (the restore's status).
+        { sid = "RestoreArchiveObjects", actions = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["objects:results"] },
+      ]
+      sqs = [
+        { sid = "ConsumeRestoreQueue", actions = local.consume_queue, resources = ["restore-queue"] },
+      ]
+      scheduler = [
+        { sid = "WithdrawArchiveSchedules", actions = ["scheduler:DeleteSchedule"], resources = ["archive-schedules"] },
       ]
     }
   }
@@ -210,6 +281,7 @@ locals {
         },
       ]
       xray = [
+        # Resource "*": X-Ray's write actions have no resource-level permissions.
         { sid = "WriteTraces", actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources = ["*"] },
       ]
     }

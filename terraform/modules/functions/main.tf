@@ -20,6 +20,37 @@ resource "aws_ecr_repository" "this" {
   }
 }
 
+# Functions run an image by digest, so old images are only needed to roll back: keep the newest
+# `keep_images`, and drop untagged ones (a re-pushed tag's previous image) after a week.
+resource "aws_ecr_lifecycle_policy" "this" {
+  repository = aws_ecr_repository.this.name
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Untagged images older than ${var.untagged_image_expiry_days} days"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = var.untagged_image_expiry_days
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Only the newest ${var.keep_images} images"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = var.keep_images
+        }
+        action = { type = "expire" }
+      },
+    ]
+  })
+}
+
 # Lambda pulls the image with its service principal. Granting it here, scoped to this stack's
 # functions, keeps Lambda from editing the repository policy behind Terraform's back.
 resource "aws_ecr_repository_policy" "this" {
@@ -50,13 +81,24 @@ data "aws_iam_policy_document" "ecr_pull" {
 ################################################################################
 
 locals {
-  function_names = setunion(var.http_function_names, ["authorizer", "update-processor", "submit-publisher"])
+  function_names = setunion(var.http_function_names, ["authorizer", "update-processor", "submit-publisher", "archiver", "restorer"])
 
-  image_uri = var.image_uri != "" ? var.image_uri : "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
+  # An archive unit is up to 1,000 outputs (64 MB before compression): more time and memory.
+  default_function_settings = {
+    archiver = { memory_size = 1024, timeout = 120 }
+    restorer = { memory_size = 1024, timeout = 120 }
+  }
+
+  # By digest when one is given: a new build is a new URI, so every function really redeploys.
+  image_uri = (
+    var.image_uri != "" ? var.image_uri :
+    var.image_digest != "" ? "${aws_ecr_repository.this.repository_url}@${var.image_digest}" :
+    "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
+  )
 
   function_settings = {
     for name in local.function_names : name => merge(
-      { memory_size = 512, timeout = 29 },
+      try(local.default_function_settings[name], { memory_size = 512, timeout = 29 }),
       try(var.function_settings[name], {}),
     )
   }
@@ -80,6 +122,9 @@ resource "aws_lambda_function" "this" {
   architectures = var.architectures
   memory_size   = local.function_settings[each.key].memory_size
   timeout       = local.function_settings[each.key].timeout
+  # Only the update processor reserves concurrency: a flood of API calls must not starve the
+  # single writer of job state. null leaves the others on the account's unreserved pool.
+  reserved_concurrent_executions = each.key == "update-processor" ? var.update_processor_reserved_concurrency : null
 
   image_config {
     command = ["${each.key}.handler"]
@@ -149,4 +194,21 @@ resource "aws_lambda_event_source_mapping" "submits" {
   bisect_batch_on_function_error     = true
   maximum_retry_attempts             = -1
   function_response_types            = ["ReportBatchItemFailures"]
+}
+
+################################################################################
+# Result tier triggers
+#
+# The archive queue feeds the archiver, the restore queue the restorer (docs/result-tiers.md).
+# Disabled on the emulator like the update trigger; local/runtime polls those queues there.
+################################################################################
+
+resource "aws_lambda_event_source_mapping" "tiers" {
+  for_each = { archive = "archiver", restore = "restorer" }
+
+  event_source_arn        = var.tier_queues_ready[each.key]
+  function_name           = aws_lambda_function.this[each.value].arn
+  batch_size              = 1
+  function_response_types = ["ReportBatchItemFailures"]
+  enabled                 = var.update_event_source_enabled
 }

@@ -23,6 +23,29 @@ variable "image_tag" {
   default     = "latest"
 }
 
+variable "image_digest" {
+  description = "Digest (\"sha256:<64 hex>\") of the image in this module's ECR repository that every function runs, used when image_uri is \"\". Takes precedence over image_tag; the deploy chain (make deploy) sets it from the push it just made."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.image_digest == "" || can(regex("^sha256:[0-9a-f]{64}$", var.image_digest))
+    error_message = "image_digest must be empty or \"sha256:\" followed by 64 lowercase hex digits."
+  }
+}
+
+variable "keep_images" {
+  description = "Images the ECR lifecycle policy keeps (the newest ones): how far back an image rollback can go."
+  type        = number
+  default     = 20
+}
+
+variable "untagged_image_expiry_days" {
+  description = "Days after which the ECR lifecycle policy expires untagged images."
+  type        = number
+  default     = 7
+}
+
 variable "force_delete" {
   description = "Let `terraform destroy` delete the ECR repository while it still holds images. Keep false for real stacks; the emulator stack sets true."
   type        = bool
@@ -74,6 +97,17 @@ variable "function_settings" {
   default = {
     authorizer         = { memory_size = 256, timeout = 5 }
     "update-processor" = { memory_size = 512, timeout = 15 }
+  }
+}
+
+variable "update_processor_reserved_concurrency" {
+  description = "Concurrent executions reserved for the update processor, so that a flood on the API cannot starve the single writer of job state. At least update_maximum_concurrency (the event source mapping's ceiling). null reserves none."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.update_processor_reserved_concurrency == null || try(var.update_processor_reserved_concurrency >= 2, false)
+    error_message = "update_processor_reserved_concurrency must be null or at least 2."
   }
 }
 
@@ -154,4 +188,34 @@ variable "update_maximum_concurrency" {
     condition     = var.update_maximum_concurrency >= 2 && var.update_maximum_concurrency <= 1000
     error_message = "update_maximum_concurrency must be 2 to 1000."
   }
+}
+
+variable "archive_queue_arn" {
+  description = "ARN of the archive queue (planned): the update processor and the archiver send to it, the archiver consumes it."
+  type        = string
+}
+
+variable "restore_queue_arn" {
+  description = "ARN of the restore queue (planned): the user function sends restore requests, the restorer consumes it."
+  type        = string
+}
+
+variable "tier_queues_ready" {
+  description = "The archive and restore queue ARNs once the queues exist (keys archive, restore), for the event source mappings."
+  type        = map(string)
+}
+
+variable "notification_topic_arn" {
+  description = "ARN of the topic the update processor tells finished sessions to."
+  type        = string
+}
+
+variable "archive_scheduler_role_arn" {
+  description = "Role EventBridge Scheduler delivers archive requests with (passed by the functions that create schedules)."
+  type        = string
+}
+
+variable "archive_schedule_group_name" {
+  description = "EventBridge Scheduler group of the archive schedules."
+  type        = string
 }

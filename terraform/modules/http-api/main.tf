@@ -103,6 +103,18 @@ resource "aws_apigatewayv2_stage" "this" {
     throttling_rate_limit  = var.throttling_rate_limit
   }
 
+  # Tighter limits on the routes that do the most work per call, so that one client's burst of
+  # them cannot use up the whole stage's rate.
+  dynamic "route_settings" {
+    for_each = var.route_throttling
+
+    content {
+      route_key              = route_settings.key
+      throttling_burst_limit = route_settings.value.burst_limit
+      throttling_rate_limit  = route_settings.value.rate_limit
+    }
+  }
+
   # One JSON line per request. Never add $context.identity or request headers: the
   # Authorization header carries Basic credentials.
   access_log_settings {
@@ -123,5 +135,15 @@ resource "aws_apigatewayv2_stage" "this" {
       integrationErrorMessage = "$context.integrationErrorMessage"
       authorizerError         = "$context.authorizer.error"
     })
+  }
+
+  # API Gateway refuses settings for a route key that does not exist yet.
+  depends_on = [aws_apigatewayv2_route.this]
+
+  lifecycle {
+    precondition {
+      condition     = length(setsubtract(keys(var.route_throttling), keys(var.routes))) == 0
+      error_message = "route_throttling names routes that handlers/routes.json does not have: ${join(", ", setsubtract(keys(var.route_throttling), keys(var.routes)))}."
+    }
   }
 }

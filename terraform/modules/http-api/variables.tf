@@ -100,6 +100,15 @@ variable "throttling_rate_limit" {
   default     = 1000
 }
 
+variable "route_throttling" {
+  description = "Per-route throttling: route key of `routes` => burst_limit (requests) and rate_limit (requests per second). Routes not listed get the stage's default limits."
+  type = map(object({
+    burst_limit = number
+    rate_limit  = number
+  }))
+  default = {}
+}
+
 variable "log_retention_days" {
   description = "Retention of the access log group, in days (a CloudWatch allowed value: 1, 3, 5, 7, 14, 30, 60, 90, ...; 0 = never expire)."
   type        = number

@@ -206,14 +206,16 @@ resource "aws_sns_topic_subscription" "job" {
 ################################################################################
 # Alarms
 #
-# Any message in a dead-letter queue needs a person; so does an update queue that falls behind.
+# Any message in the update dead-letter queue needs a person; so does an update queue that falls
+# behind. The job dead-letter queues get no depth alarm: the update processor drains them at once
+# (ending those jobs worker-lost), so their depth never shows. The WorkerLostJobs metric alarm
+# (modules/dashboard) covers them.
 ################################################################################
 
 locals {
-  dead_letter_queue_names = merge(
-    { (local.update_dead_letter_queue_name) = "update events the update processor failed to apply" },
-    { for pool, name in local.job_dead_letter_queue_names : name => "jobs of pool ${pool} whose lease expired too often" },
-  )
+  dead_letter_queue_names = {
+    (local.update_dead_letter_queue_name) = "update events the update processor failed to apply"
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "dead_letter" {

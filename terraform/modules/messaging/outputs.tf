@@ -103,3 +103,15 @@ output "job_filter_policies" {
   description = "SNS filter policy (decoded) of each pool's job-queue subscription, per worker pool name."
   value       = local.job_filter_policies
 }
+
+################################################################################
+# Alarms
+################################################################################
+
+output "alarm_arns" {
+  description = "ARN of each alarm of this module by name: the update dead-letter queue's depth and the update queue's age."
+  value = merge(
+    { for alarm in aws_cloudwatch_metric_alarm.dead_letter : alarm.alarm_name => alarm.arn },
+    { (aws_cloudwatch_metric_alarm.update_queue_age.alarm_name) = aws_cloudwatch_metric_alarm.update_queue_age.arn },
+  )
+}

@@ -44,6 +44,12 @@ locals {
       hash_key  = "Username"
       range_key = "Name"
     }
+    # Result tiers (core/tiers/archive-store.ts): a user's archive units and pending archive
+    # requests, so an upgrade finds everything to restore with one Query on the user's name.
+    archives = {
+      hash_key  = "Username"
+      range_key = "Key"
+    }
     idempotency = {
       # Layout of the Powertools idempotency persistence layer.
       hash_key      = "id"

@@ -5,9 +5,15 @@
 # (kill checks) and staged files, and writes only under outputs/ of the results bucket. It sends
 # to its own job queue only to requeue a job it hands back without a death (shutdown, transient
 # failure, another live attempt): a fresh copy spends none of the deliveries meant for crashes.
+# It protects its own instance from scale-in while it holds jobs and answers its group's
+# termination hook; Session Manager gets its exact actions, not the broad managed policy.
 ################################################################################
 
 data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
 
 data "aws_iam_policy_document" "assume_role" {
   statement {
@@ -42,7 +48,35 @@ locals {
   output_objects = length(var.usernames) == 0 ? ["${var.results_bucket_arn}/outputs/*"] : [for user in var.usernames : "${var.results_bucket_arn}/outputs/${user}/*"]
   staged_listing = length(var.usernames) == 0 ? null : { test = "StringLike", variable = "s3:prefix", values = [for user in var.usernames : "${user}/*"] }
 
-  policies = {
+  # This pool's own group; the group id in its ARN is not known before the group exists.
+  autoscaling_group_arn = "arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${local.name}"
+
+  session_manager = [
+    {
+      sid       = "RegisterWithSystemsManager"
+      actions   = ["ssm:UpdateInstanceInformation"]
+      resources = ["arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:instance/*"]
+      condition = null
+    },
+    {
+      # Resource "*": the Session Manager channel actions have no resource-level permissions.
+      sid       = "SessionManagerChannels"
+      actions   = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+      resources = ["*"]
+      condition = null
+    },
+  ]
+
+  policies = merge(var.session_manager_enabled ? { ssm = local.session_manager } : {}, {
+    # Scale-in protection while the worker holds jobs, and the termination hook's answer.
+    autoscaling = [
+      {
+        sid       = "OwnGroupOnly"
+        actions   = ["autoscaling:SetInstanceProtection", "autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
+        resources = [local.autoscaling_group_arn]
+        condition = null
+      },
+    ]
     sqs = [
       {
         sid       = "ConsumeOwnJobQueue"
@@ -87,16 +121,16 @@ locals {
         condition = null
       },
     ]
-    # PutMetricData has no resource-level permissions; the namespace condition narrows it.
     cloudwatch = [
       {
+        # Resource "*": PutMetricData has no resource-level permissions; the namespace condition narrows it.
         sid       = "PutWorkerMetrics"
         actions   = ["cloudwatch:PutMetricData"]
         resources = ["*"]
         condition = { test = "StringEquals", variable = "cloudwatch:namespace", values = [var.metrics_namespace] }
       },
     ]
-  }
+  })
 }
 
 data "aws_iam_policy_document" "this" {
@@ -129,14 +163,4 @@ resource "aws_iam_role_policy" "this" {
   name   = each.key
   role   = aws_iam_role.this.id
   policy = data.aws_iam_policy_document.this[each.key].json
-}
-
-# Session Manager access (no SSH keys, no inbound ports).
-resource "aws_iam_role_policy_attachment" "ssm" {
-  # Emulator gate: moto does not load AWS managed policies by default, so attaching one fails
-  # with NoSuchEntity.
-  count = var.attach_ssm_managed_policy ? 1 : 0
-
-  role       = aws_iam_role.this.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }

@@ -3,7 +3,8 @@
 ################################################################################
 
 locals {
-  name = "${var.name_prefix}-worker-${var.pool_name}"
+  name                = "${var.name_prefix}-worker-${var.pool_name}"
+  lifecycle_hook_name = "${local.name}-drain"
 
   # The job queue name is the last field of its ARN (arn:aws:sqs:<region>:<account>:<name>).
   job_queue_name = element(split(":", var.job_queue_arn), 5)
@@ -13,6 +14,9 @@ locals {
     JOB_QUEUE_URL       = var.job_queue_url
     WORKER_POOL         = var.pool_name
     WORKER_APPLICATIONS = join(",", var.applications)
+    # Scale-in protection and the termination hook (see the Auto Scaling group below).
+    AUTOSCALING_GROUP_NAME = local.name
+    LIFECYCLE_HOOK_NAME    = local.lifecycle_hook_name
   })
 
   # Linux: an EnvironmentFile for the foqus-worker systemd unit baked into the AMI.
@@ -99,7 +103,21 @@ resource "aws_launch_template" "this" {
 
 ################################################################################
 # Auto Scaling group
+#
+# A new launch template version (a new AMI, user data, instance type) starts an instance refresh.
+# It waits for protected instances: a worker holding jobs keeps scale-in protection on (it sets it
+# itself), so a refresh replaces only idle workers, as scale-in does. Every termination then
+# goes through the lifecycle hook below, which gives the worker time to finish or release.
 ################################################################################
+
+locals {
+  launch_template_version = aws_launch_template.this.latest_version
+  spot_instance_types     = distinct(concat([var.instance_type], var.spot_instance_types))
+
+  # Backlog per instance that scaling keeps: how many waiting jobs an instance clears within
+  # the acceptable latency.
+  backlog_per_instance_target = var.acceptable_latency_seconds / var.seconds_per_job
+}
 
 resource "aws_autoscaling_group" "this" {
   name                = local.name
@@ -108,14 +126,58 @@ resource "aws_autoscaling_group" "this" {
   desired_capacity    = var.min_size
   vpc_zone_identifier = var.subnet_ids
   health_check_type   = "EC2"
+  # Spot: launch a replacement when an instance is at elevated risk, before it is interrupted.
+  capacity_rebalance = var.spot
 
-  # GroupInServiceInstances feeds the backlog-per-instance metric below.
+  # GroupInServiceInstances and GroupDesiredCapacity feed the scaling metrics below.
   metrics_granularity = "1Minute"
   enabled_metrics     = ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupPendingInstances", "GroupTerminatingInstances"]
 
-  launch_template {
-    id      = aws_launch_template.this.id
-    version = "$Latest"
+  dynamic "launch_template" {
+    for_each = var.spot ? [] : [1]
+
+    content {
+      id      = aws_launch_template.this.id
+      version = local.launch_template_version
+    }
+  }
+
+  dynamic "mixed_instances_policy" {
+    for_each = var.spot ? [1] : []
+
+    content {
+      instances_distribution {
+        on_demand_base_capacity                  = 0
+        on_demand_percentage_above_base_capacity = 0
+        spot_allocation_strategy                 = "price-capacity-optimized"
+      }
+
+      launch_template {
+        launch_template_specification {
+          launch_template_id = aws_launch_template.this.id
+          version            = local.launch_template_version
+        }
+
+        dynamic "override" {
+          for_each = local.spot_instance_types
+
+          content {
+            instance_type = override.value
+          }
+        }
+      }
+    }
+  }
+
+  instance_refresh {
+    strategy = "Rolling"
+
+    preferences {
+      min_healthy_percentage       = var.instance_refresh_min_healthy_percentage
+      scale_in_protected_instances = "Wait"
+      standby_instances            = "Wait"
+      skip_matching                = true
+    }
   }
 
   tag {
@@ -136,12 +198,33 @@ resource "aws_autoscaling_group" "this" {
   }
 }
 
+# Terminating instances wait in Terminating:Wait until the worker answers
+# CompleteLifecycleAction (its jobs finished or released) or the heartbeat timeout passes; the
+# worker learns of it from the instance metadata (autoscaling/target-lifecycle-state).
+resource "aws_autoscaling_lifecycle_hook" "drain" {
+  name                   = local.lifecycle_hook_name
+  autoscaling_group_name = aws_autoscaling_group.this.name
+  lifecycle_transition   = "autoscaling:EC2_INSTANCE_TERMINATING"
+  heartbeat_timeout      = var.termination_heartbeat_seconds
+  default_result         = "CONTINUE"
+
+  lifecycle {
+    # moto 5.2.1 reads a hook back with a made-up notification target and role; this module
+    # sets neither, so nothing is lost by ignoring them.
+    ignore_changes = [notification_target_arn, role_arn]
+  }
+}
+
 ################################################################################
 # Scaling on backlog per instance
 #
-# (visible + in-flight job messages) ÷ in-service instances, held at the target. With no
-# instance in service the expression falls back to the whole backlog instead of dividing by
-# zero (no data), so the metric stays defined for a pool at min_size 0.
+# Waiting job messages ÷ in-service instances, held at acceptable_latency_seconds ÷
+# seconds_per_job (AWS's method for SQS workers). Messages in flight are not backlog: they are
+# the jobs being run, and a busy worker is protected from scale-in by the worker itself.
+#
+# From zero: target tracking multiplies the current capacity, which is 0, so it cannot start the
+# first instance. A step policy does: jobs waiting while the desired capacity is 0 set it to 1,
+# and target tracking takes over from there.
 ################################################################################
 
 resource "aws_autoscaling_policy" "backlog" {
@@ -156,7 +239,7 @@ resource "aws_autoscaling_policy" "backlog" {
   estimated_instance_warmup = var.instance_warmup_seconds
 
   target_tracking_configuration {
-    target_value = var.backlog_per_instance_target
+    target_value = local.backlog_per_instance_target
 
     customized_metric_specification {
       metrics {
@@ -170,26 +253,6 @@ resource "aws_autoscaling_policy" "backlog" {
           metric {
             namespace   = "AWS/SQS"
             metric_name = "ApproximateNumberOfMessagesVisible"
-
-            dimensions {
-              name  = "QueueName"
-              value = local.job_queue_name
-            }
-          }
-        }
-      }
-
-      metrics {
-        id          = "in_flight"
-        label       = "Job messages being run"
-        return_data = false
-
-        metric_stat {
-          stat = "Sum"
-
-          metric {
-            namespace   = "AWS/SQS"
-            metric_name = "ApproximateNumberOfMessagesNotVisible"
 
             dimensions {
               name  = "QueueName"
@@ -221,10 +284,69 @@ resource "aws_autoscaling_policy" "backlog" {
 
       metrics {
         id          = "backlog_per_instance"
-        label       = "Job messages per in-service instance"
-        expression  = "IF(in_service > 0, (visible + in_flight) / in_service, visible + in_flight)"
+        label       = "Job messages waiting per in-service instance"
+        expression  = "IF(in_service > 0, visible / in_service, visible)"
         return_data = true
       }
+    }
+  }
+}
+
+resource "aws_autoscaling_policy" "start_from_zero" {
+  # Emulator gate: as the backlog policy (moto reads step policies back the same way).
+  count = var.scaling_policy_enabled ? 1 : 0
+
+  name                    = "${local.name}-start-from-zero"
+  autoscaling_group_name  = aws_autoscaling_group.this.name
+  policy_type             = "StepScaling"
+  adjustment_type         = "ExactCapacity"
+  metric_aggregation_type = "Maximum"
+
+  step_adjustment {
+    metric_interval_lower_bound = 0
+    scaling_adjustment          = 1
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "jobs_waiting_without_workers" {
+  count = var.scaling_policy_enabled ? 1 : 0
+
+  alarm_name          = "${local.name}-jobs-waiting-at-zero"
+  alarm_description   = "Scaling, not an alert: jobs wait in ${local.job_queue_name} while pool ${var.pool_name} has a desired capacity of 0; starts its first instance."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_autoscaling_policy.start_from_zero[0].arn]
+
+  metric_query {
+    id          = "waiting_at_zero"
+    label       = "Jobs waiting with no instance wanted"
+    expression  = "IF(desired == 0 AND visible > 0, 1, 0)"
+    return_data = true
+  }
+
+  metric_query {
+    id = "visible"
+
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = local.job_queue_name }
+      stat        = "Maximum"
+      period      = 60
+    }
+  }
+
+  metric_query {
+    id = "desired"
+
+    metric {
+      namespace   = "AWS/AutoScaling"
+      metric_name = "GroupDesiredCapacity"
+      dimensions  = { AutoScalingGroupName = aws_autoscaling_group.this.name }
+      stat        = "Maximum"
+      period      = 60
     }
   }
 }

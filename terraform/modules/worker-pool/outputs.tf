@@ -17,6 +17,21 @@ output "security_group_id" {
   value       = try(aws_security_group.this.id, null)
 }
 
+output "max_size" {
+  description = "Most instances of the pool (the dashboard's at-maximum alarm)."
+  value       = var.max_size
+}
+
+output "backlog_per_instance_target" {
+  description = "Waiting job messages per in-service instance that scaling keeps: acceptable_latency_seconds / seconds_per_job."
+  value       = local.backlog_per_instance_target
+}
+
+output "lifecycle_hook_name" {
+  description = "Name of the termination lifecycle hook the worker answers (CompleteLifecycleAction)."
+  value       = try(aws_autoscaling_lifecycle_hook.drain.name, null)
+}
+
 output "scaling_policy_arn" {
   description = "ARN of the backlog-per-instance target-tracking policy (null when it is gated off)."
   value       = try(aws_autoscaling_policy.backlog[0].arn, null)

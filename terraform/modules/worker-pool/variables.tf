@@ -127,8 +127,8 @@ variable "metrics_namespace" {
   default     = "FoqusCloud"
 }
 
-variable "attach_ssm_managed_policy" {
-  description = "Attach AmazonSSMManagedInstanceCore (Session Manager access instead of SSH). false on moto, which does not load AWS managed policies."
+variable "session_manager_enabled" {
+  description = "Let the SSM agent register the instance and open Session Manager sessions (shell access without SSH or inbound ports): the exact actions that needs, in place of the AmazonSSMManagedInstanceCore managed policy."
   type        = bool
   default     = true
 }
@@ -138,15 +138,64 @@ variable "attach_ssm_managed_policy" {
 ################################################################################
 
 variable "scaling_policy_enabled" {
-  description = "Create the backlog-per-instance target-tracking policy. The emulator stack turns it off (see main.tf)."
+  description = "Create the scaling policies (backlog-per-instance target tracking, and the step policy and alarm that scale out from zero). The emulator stack turns them off (see main.tf)."
   type        = bool
   default     = true
 }
 
-variable "backlog_per_instance_target" {
-  description = "Job messages (visible + in flight) per in-service instance the target-tracking policy keeps."
+variable "acceptable_latency_seconds" {
+  description = "How long a job may wait in the queue before a worker takes it, in seconds: with seconds_per_job, sets the backlog per instance that scaling keeps (AWS's method for SQS workers)."
   type        = number
-  default     = 10
+  default     = 600
+
+  validation {
+    condition     = var.acceptable_latency_seconds > 0
+    error_message = "acceptable_latency_seconds must be greater than 0."
+  }
+}
+
+variable "seconds_per_job" {
+  description = "Instance-seconds one job takes: its run time divided by the jobs one instance runs at once (e.g. 240 s jobs, 4 at a time: 60). Backlog target = acceptable_latency_seconds / seconds_per_job."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.seconds_per_job > 0
+    error_message = "seconds_per_job must be greater than 0."
+  }
+}
+
+variable "termination_heartbeat_seconds" {
+  description = "How long a terminating instance (scale-in, instance refresh, Spot rebalance) may take to finish or release its jobs before Auto Scaling terminates it anyway, in seconds (30 to 7200). The worker can extend it with RecordLifecycleActionHeartbeat."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.termination_heartbeat_seconds >= 30 && var.termination_heartbeat_seconds <= 7200
+    error_message = "termination_heartbeat_seconds must be 30 to 7200."
+  }
+}
+
+################################################################################
+# Capacity
+################################################################################
+
+variable "spot" {
+  description = "Run the pool on Spot capacity: a mixed-instances policy, all instances Spot, price-capacity-optimized over instance_type plus spot_instance_types, with capacity rebalancing. The worker treats an interruption notice like a scale-in."
+  type        = bool
+  default     = false
+}
+
+variable "spot_instance_types" {
+  description = "More instance types Spot may choose from besides instance_type (more pools, fewer interruptions). Same architecture as the AMI."
+  type        = list(string)
+  default     = []
+}
+
+variable "instance_refresh_min_healthy_percentage" {
+  description = "Share of the pool's capacity that stays in service while an instance refresh (a new launch template, e.g. a new AMI) replaces instances, in percent."
+  type        = number
+  default     = 50
 }
 
 variable "instance_warmup_seconds" {
