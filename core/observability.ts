@@ -16,3 +16,17 @@ export const metrics = new Metrics({
   serviceName,
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "FoqusCloud",
 });
+
+/**
+ * Publishes metrics that carry one more dimension (State, Phase…) as one embedded-metric
+ * document, values of one metric aggregated into it (a document's dimensions apply to all of it).
+ */
+export function publishWithDimension(name: string, value: string, add: (metrics: Metrics) => void): void {
+  const dimensioned = new Metrics({
+    serviceName,
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "FoqusCloud",
+    defaultDimensions: { [name]: value },
+  });
+  add(dimensioned);
+  dimensioned.publishStoredMetrics();
+}

@@ -58,6 +58,9 @@ async function main(): Promise<void> {
       platform: "node",
       target: "node22",
       format: "esm",
+      // The packages' ES module builds first: esbuild can drop what a handler never uses from
+      // those (the SDK's CommonJS builds keep every protocol and command they export).
+      mainFields: ["module", "main"],
       metafile: true,
       legalComments: "none",
       define: { CONSOLE_ASSETS: consoleAssets },

@@ -18,7 +18,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { EVENT_TARGET_STATE, type FoqusEvent } from "../core/events/events.ts";
+import { EVENT_TARGET_STATE, EventTypes, type FoqusEvent } from "../core/events/events.ts";
 import { parseEvent } from "../core/events/parse-event.ts";
 import {
   type ApplyOutcome,
@@ -26,11 +26,12 @@ import {
   type ApplyResult,
   applyEventDetailed,
 } from "../core/jobs/apply-event.ts";
+import { countAppliedEvent, emptyJobMetrics, type JobMetrics } from "../core/jobs/job-metrics.ts";
 import { getJob } from "../core/jobs/job-store.ts";
 import { isTerminal } from "../core/jobs/states.ts";
 import { supersededEvents } from "../core/jobs/supersede.ts";
 import { eventFromQueue, RELEASES_ATTRIBUTE } from "../core/jobs/worker-lost.ts";
-import { logger, metrics } from "../core/observability.ts";
+import { logger, metrics, publishWithDimension } from "../core/observability.ts";
 import { notifyIfSessionFinished } from "../core/sessions/session-finished.ts";
 import { scheduleArchive } from "../core/tiers/schedule-archive.ts";
 
@@ -72,6 +73,19 @@ async function afterJobEnded(event: FoqusEvent, result: ApplyResult, lastOfSessi
   if (lastOfSession) await notifyIfSessionFinished(event.username, event.session, seq);
 }
 
+/** The dashboard's job metrics of one invocation (core/jobs/job-metrics.ts). */
+function publishJobMetrics(jobs: JobMetrics): void {
+  for (const [state, count] of Object.entries(jobs.entered)) {
+    publishWithDimension("State", state, (m) => m.addMetric("JobsEnteredState", MetricUnit.Count, count));
+  }
+  for (const [phase, values] of Object.entries(jobs.durations)) {
+    publishWithDimension("Phase", phase, (m) => {
+      for (const value of values) m.addMetric("JobDuration", MetricUnit.Seconds, value);
+    });
+  }
+  if (jobs.workerLost > 0) metrics.addMetric("WorkerLostJobs", MetricUnit.Count, jobs.workerLost);
+}
+
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
   const events = event.Records.map(tryEventOf);
@@ -80,12 +94,15 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     event.Records.filter((_, i) => superseded.has(i)).map((record) => record.messageId),
   );
   const lastOfSession = lastEndings(events, event.Records);
+  const jobMetrics = emptyJobMetrics();
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     const applied = eventOf(record);
     const result: ApplyResult = skipped.has(record.messageId)
       ? { outcome: ApplyOutcomes.superseded, terminal: false }
       : await applyEventDetailed(applied);
     const { outcome } = result;
+    if (outcome === ApplyOutcomes.applied || applied.event === EventTypes.jobSubmit)
+      countAppliedEvent(jobMetrics, applied);
     await afterJobEnded(applied, result, lastOfSession.has(record.messageId));
     logger.debug("event processed", {
       event: applied.event,
@@ -111,6 +128,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       processInParallel: false,
     });
   } finally {
+    publishJobMetrics(jobMetrics);
     metrics.publishStoredMetrics();
   }
 }

@@ -11,6 +11,11 @@
  * SIGTERM and SIGINT stop it gracefully: no new jobs, jobs in hand finish within the grace
  * period or are released to other workers. SIGHUP is left alone: the service managers we run
  * under do not send it to mean "stop".
+ *
+ * On an Auto Scaling instance (AUTOSCALING_GROUP_NAME set, from the environment or the instance's
+ * tags when WORKER_CONFIG_FROM_TAGS=1), worker/instance-lifecycle.ts keeps the instance
+ * protected from scale-in while it holds jobs, and stops the same graceful way on the group's
+ * termination hook (then completes it) or a Spot interruption notice.
  */
 
 import { writeFileSync } from "node:fs";
@@ -19,14 +24,39 @@ import { countingPlugin, newCounts } from "../core/aws/request-counter.ts";
 import { config } from "../core/config.ts";
 import { publishEvents } from "../core/events/event-publisher.ts";
 import { logger } from "../core/observability.ts";
+import { awsScalingPort } from "./auto-scaling.ts";
 import { Batcher } from "./batcher.ts";
 import { createEngineRegistry } from "./engines/registry.ts";
+import { Imds, InstanceLifecycle, settingsFromTags } from "./instance-lifecycle.ts";
 import { SqsJobQueue } from "./job-queue.ts";
 import { StagedFiles } from "./staged-files.ts";
 import { Worker } from "./worker.ts";
 
 // Benchmarks count this worker's AWS requests and CPU time (after start-up) and collect them
 // when it stops.
+/** Every setting an instance tag may give (core/config.ts reads them from the environment). */
+const TAGGED_SETTINGS = [
+  "JOB_QUEUE_URL",
+  "UPDATE_TOPIC_ARN",
+  "JOBS_TABLE",
+  "SIMULATIONS_BUCKET",
+  "RESULTS_BUCKET",
+  "AWS_REGION",
+  "WORKER_CONCURRENCY",
+  "SHUTDOWN_GRACE_SECONDS",
+  "AUTOSCALING_GROUP_NAME",
+  "LIFECYCLE_HOOK_NAME",
+] as const;
+
+const imds = new Imds(process.env.IMDS_ENDPOINT);
+if (process.env.WORKER_CONFIG_FROM_TAGS === "1") {
+  const applied = await settingsFromTags(imds, TAGGED_SETTINGS).catch((error: unknown) => {
+    logger.warn("instance tags not read; using the environment only", { error: (error as Error).message });
+    return [];
+  });
+  if (applied.length > 0) logger.info("settings from instance tags", { settings: applied });
+}
+
 const counts = newCounts();
 const cpuAtStart = process.cpuUsage();
 if (config.requestCountFile) useClientPlugin(countingPlugin(counts));
@@ -47,12 +77,40 @@ const worker = new Worker({
   stagedFiles: new StagedFiles(config.simulationsBucket, config.workerCacheDir),
 });
 
-let stopping = false;
+let stopping: Promise<void> | undefined;
+function stopWorker(reason: string): Promise<void> {
+  stopping ??= (async () => {
+    logger.info("stopping", { signal: reason, worker: worker.id });
+    await worker.stop();
+  })();
+  return stopping;
+}
+
+const group = process.env.AUTOSCALING_GROUP_NAME;
+const lifecycle = group
+  ? new InstanceLifecycle({
+      metadata: imds,
+      scaling: awsScalingPort({
+        group,
+        instanceId: (await imds.get("instance-id")) ?? "",
+        ...(process.env.LIFECYCLE_HOOK_NAME ? { hook: process.env.LIFECYCLE_HOOK_NAME } : {}),
+      }),
+      worker: {
+        get inHand() {
+          return worker.inHand;
+        },
+        stop: (reason) => stopWorker(reason),
+      },
+      log: (message, fields) => logger.info(message, { ...fields, worker: worker.id }),
+      // A scale-in or Spot stop ends the process as a signal does, once the hook is completed.
+      onEnded: (reason) => void onSignal(reason)(),
+    })
+  : undefined;
+
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info("stopping", { signal, worker: worker.id });
-  await worker.stop();
+  await stopWorker(signal);
+  // After a scale-in or Spot stop the watcher has done its part (the hook completed); else end it.
+  if (lifecycle && !lifecycle.ended) await lifecycle.close();
   logger.info("stopped", {
     worker: worker.id,
     jobs: worker.completed,
@@ -82,3 +140,4 @@ logger.info("worker started", {
   concurrency: config.workerConcurrency,
 });
 worker.start();
+lifecycle?.start();

@@ -133,6 +133,11 @@ export class Worker {
    * and releases their messages so another worker runs them. Idempotent: a second call waits for
    * the first's outcome. Never rejects; a step that fails is logged and the next steps still run.
    */
+  /** Jobs in hand now (running, or given the grace period in a stop). */
+  get inHand(): number {
+    return this.runs.size;
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;

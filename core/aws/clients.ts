@@ -4,6 +4,7 @@
  * emulator when AWS_ENDPOINT_URL is set, traced with X-Ray, and open to plugins (request counting
  * for benchmarks, fault injection for tests of what moto cannot produce).
  */
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
@@ -15,7 +16,13 @@ import { tracer } from "../observability.ts";
 import { faultPlugin } from "./fault-plugin.ts";
 
 /** Anything with a middleware stack: every SDK v3 client. */
-export type AnyClient = DynamoDBClient | S3Client | SNSClient | SQSClient | SchedulerClient;
+export type AnyClient =
+  | DynamoDBClient
+  | S3Client
+  | SNSClient
+  | SQSClient
+  | SchedulerClient
+  | AutoScalingClient;
 export type ClientPlugin = (client: AnyClient, service: string) => void;
 
 const plugins: ClientPlugin[] = [];
@@ -87,4 +94,9 @@ export function sqsClient(): SQSClient {
 
 export function schedulerClient(): SchedulerClient {
   return memo("Scheduler", () => new SchedulerClient(commonOptions()));
+}
+
+/** Workers only: their own instance's scale-in protection and termination hook. */
+export function autoScalingClient(): AutoScalingClient {
+  return memo("AutoScaling", () => new AutoScalingClient(commonOptions()));
 }

@@ -47,18 +47,30 @@ test.after.always(async () => {
   await stopAll();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 90_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
+    await sleep(intervalMs);
   }
 }
 
-/** A session of `count` fake jobs, started and run to the end; answers its id and job ids. */
-async function finishedSession(user: TestUser, count: number): Promise<{ sid: string; ids: string[] }> {
+/**
+ * A session of `count` fake jobs, started and run to the end; answers its id, its job ids, and
+ * each job's record as first seen finished (before any archive: on a slow machine the first jobs
+ * can be archived before the last one ends).
+ */
+async function finishedSession(
+  user: TestUser,
+  count: number,
+): Promise<{ sid: string; ids: string[]; hot: JobRecord[] }> {
   const sim = uniqueName("sim");
   await user.client.putSimulation(sim, "fake");
   const sid = await user.client.createSession();
@@ -70,11 +82,20 @@ async function finishedSession(user: TestUser, count: number): Promise<{ sid: st
     })),
   );
   await user.client.start(sid);
-  await until(`the ${count} jobs of ${sid} to finish`, async () => {
-    const jobs = await user.client.jobs(sid);
-    return jobs.every((job) => job.State === "success") ? jobs : undefined;
-  });
-  return { sid, ids };
+  const hot = new Map<string, JobRecord>();
+  await until(
+    `the ${count} jobs of ${sid} to finish`,
+    async () => {
+      const jobs = await user.client.jobs(sid);
+      for (const job of jobs) {
+        if (job.State === "success" && !job.ResultsArchived && !hot.has(job.Id)) hot.set(job.Id, job);
+      }
+      return jobs.every((job) => job.State === "success") ? jobs : undefined;
+    },
+    90_000,
+    100,
+  );
+  return { sid, ids, hot: ids.map((id) => hot.get(id)).filter((job): job is JobRecord => job !== undefined) };
 }
 
 const archivedAll = (client: FoqusClient, sid: string) =>
@@ -107,9 +128,9 @@ const byId = (records: JobRecord[]) =>
 
 test("a free user's results are archived after the grace period, and read back identical after an upgrade", async (t) => {
   const user = await newUser({ plan: "free" });
-  const { sid, ids } = await finishedSession(user, 25);
-  const hot = await user.client.jobs(sid);
-  t.true(hot.every((job) => job.Output !== null && job.ResultsArchived === undefined));
+  const { sid, ids, hot } = await finishedSession(user, 25);
+  t.is(hot.length, 25, "every job was seen finished with its output, before any archive");
+  t.true(hot.every((job) => job.Output !== null));
 
   const archived = await archivedAll(user.client, sid);
   // State, times and the marker stay readable; the outputs are gone from the hot store.
@@ -232,8 +253,7 @@ test.serial(
   async (t) => {
     const { completeRestore, restoreArchivedObject } = await import("../../core/tiers/restore-results.ts");
     const user = await newUser({ plan: "free" });
-    const { sid } = await finishedSession(user, 4);
-    const hot = await user.client.jobs(sid);
+    const { sid, hot } = await finishedSession(user, 4);
     await archivedAll(user.client, sid);
     const [object] = await archiveObjects(user.username, sid);
     const key = object?.Key ?? "";
