@@ -4,7 +4,7 @@
 NODE_RUN := node --import tsx
 .DEFAULT_GOAL := help
 
-.PHONY: help install foqus-runtime chromium typecheck lint build terraform-check test-unit test-moto test-terraform test local demo bench soak clean
+.PHONY: help install foqus-runtime chromium typecheck lint build terraform-check test-unit test-moto test-terraform test local demo bench bench-large soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ demo: install foqus-runtime ## bring the local stack up, run a real session end 
 
 bench: install foqus-runtime ## benchmarks; figures printed and written to bench/results.json
 	$(NODE_RUN) bench/run.ts
+
+bench-large: install ## a 100,000-job session (BENCH_LARGE_JOBS) through append, start, kill, listing: most AWS requests in one API call, as JSON
+	$(NODE_RUN) bench/large-session.ts
 
 soak: install ## nothing lost, nothing doubled: 1,000 jobs with 10% of SDK calls failing and workers SIGKILLed
 	$(NODE_RUN) bench/soak.ts

@@ -40,6 +40,24 @@ export const config = {
   get awsEndpoint(): string | undefined {
     return optional("AWS_ENDPOINT_URL");
   },
+  /** The service name of logs, traces and metrics. */
+  get serviceName(): string {
+    return optional("POWERTOOLS_SERVICE_NAME") ?? "foqus-cloud";
+  },
+  get metricsNamespace(): string {
+    return optional("POWERTOOLS_METRICS_NAMESPACE") ?? "FoqusCloud";
+  },
+  /**
+   * Whether X-Ray tracing can be on: inside Lambda (AWS_EXECUTION_ENV is set) unless
+   * POWERTOOLS_TRACE_ENABLED is "false", as Powertools' Tracer decides. Elsewhere the Tracer
+   * switches itself off, and core/observability.ts does not load it at all.
+   */
+  get tracingPossible(): boolean {
+    return (
+      optional("AWS_EXECUTION_ENV") !== undefined &&
+      optional("POWERTOOLS_TRACE_ENABLED")?.toLowerCase() !== "false"
+    );
+  },
   get usersTable(): string {
     return required("USERS_TABLE");
   },
@@ -170,6 +188,35 @@ export const config = {
   get authorizerCacheSeconds(): number {
     return integer("AUTHORIZER_CACHE_SECONDS", 300);
   },
+  /** Session fan-outs: the queue of backend pages (core/sessions/fan-out.ts). */
+  get fanOutQueueUrl(): string {
+    return required("FANOUT_QUEUE_URL");
+  },
+  /**
+   * Most jobs one start, stop, kill or delete call changes itself (one Query page, at most a
+   * hundredth as many transactions, or a tenth as many PublishBatch calls); the rest are left
+   * to backend pages. FOQUS's start after each append of 20 is always answered in full.
+   */
+  get fanOutInlineJobs(): number {
+    const value = integer("FANOUT_INLINE_JOBS", 500);
+    if (value < 1) throw new ConfigError(`FANOUT_INLINE_JOBS must be at least 1, got ${value}.`);
+    return value;
+  },
+  /** Jobs one backend fan-out page changes (a Lambda invocation well inside its timeout). */
+  get fanOutPageJobs(): number {
+    const value = integer("FANOUT_PAGE_JOBS", 1000);
+    if (value < 1) throw new ConfigError(`FANOUT_PAGE_JOBS must be at least 1, got ${value}.`);
+    return value;
+  },
+  /**
+   * Most jobs `GET /session/{sid}` lists in one answer; a larger session answers 413 and is read
+   * page by page (`?page=1&rpp=1000`).
+   */
+  get sessionListingMaxJobs(): number {
+    const value = integer("SESSION_LISTING_MAX_JOBS", 10_000);
+    if (value < 1) throw new ConfigError(`SESSION_LISTING_MAX_JOBS must be at least 1, got ${value}.`);
+    return value;
+  },
   /** Worker: the pool's job queue. */
   get jobQueueUrl(): string {
     return required("JOB_QUEUE_URL");
@@ -185,6 +232,18 @@ export const config = {
   /** Worker: seconds between lease extensions and kill checks (≤ 10 s: kills land within it). */
   get heartbeatSeconds(): number {
     return integer("HEARTBEAT_SECONDS", 5);
+  },
+  /**
+   * Worker: milliseconds a job's setup or running event is held back, so that a later event of
+   * the job replaces it (worker/progress-outbox.ts); 0 sends each at once.
+   */
+  get progressHoldMs(): number {
+    const value = integer("PROGRESS_HOLD_MS", 1000);
+    if (value < 0 || value > 10_000)
+      throw new ConfigError(
+        `PROGRESS_HOLD_MS must be 0 to 10000 (kept under a heartbeat's reach), got ${value}.`,
+      );
+    return value;
   },
   /** Worker: how long a received job stays invisible to other workers without a heartbeat. */
   get leaseSeconds(): number {

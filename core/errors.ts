@@ -58,10 +58,10 @@ export class ConflictError extends FoqusError {
   }
 }
 
-/** The request is larger than a documented limit. */
+/** The request, or the answer it asks for, is larger than a documented limit. */
 export class PayloadTooLargeError extends FoqusError {
-  constructor(message: string, options: FoqusErrorOptions = {}) {
-    super("PayloadTooLarge", message, options);
+  constructor(message: string, options: FoqusErrorOptions = {}, code = "PayloadTooLarge") {
+    super(code, message, options);
     this.name = "PayloadTooLargeError";
   }
 }

@@ -1,32 +1,31 @@
 /**
  * @module observability
- * The one Logger, Tracer and Metrics of a process. Keys follow the SNS message attribute names
- * (`username`, `session`, `job`, `event`, `application`). Never log passwords, Authorization
- * headers, presigned URLs or whole Input/Output bodies.
+ * The one Logger and Tracer of a process (its Metrics: core/metrics.ts). Keys follow the SNS
+ * message attribute names (`username`, `session`, `job`, `event`, `application`). Never log
+ * passwords, Authorization headers, presigned URLs or whole Input/Output bodies.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
-import { Tracer } from "@aws-lambda-powertools/tracer";
+import type { Tracer } from "@aws-lambda-powertools/tracer";
+import { config } from "./config.ts";
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? "foqus-cloud";
+const serviceName = config.serviceName;
+
+/** What this code asks of the tracer. */
+export type Tracing = Pick<Tracer, "captureAWSv3Client" | "putAnnotation">;
+
+/** Tracing off: the calls change nothing, as a disabled Tracer's do. */
+const untraced: Tracing = {
+  captureAWSv3Client: (client) => client,
+  putAnnotation: () => {},
+};
 
 export const logger = new Logger({ serviceName });
-export const tracer = new Tracer({ serviceName });
-export const metrics = new Metrics({
-  serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "FoqusCloud",
-});
-
 /**
- * Publishes metrics that carry one more dimension (State, Phase…) as one embedded-metric
- * document, values of one metric aggregated into it (a document's dimensions apply to all of it).
+ * Powertools' Tracer where it can trace (config.tracingPossible: in Lambda), loaded before any
+ * handler runs, so every client and request is traced as before. Elsewhere (local stack, tests,
+ * workers) it would switch itself off: there it is not loaded at all, nor the X-Ray SDK under
+ * it, a fifth of a bundle (handlers/build.ts counts it in the bundles anyway).
  */
-export function publishWithDimension(name: string, value: string, add: (metrics: Metrics) => void): void {
-  const dimensioned = new Metrics({
-    serviceName,
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "FoqusCloud",
-    defaultDimensions: { [name]: value },
-  });
-  add(dimensioned);
-  dimensioned.publishStoredMetrics();
-}
+export const tracer: Tracing = config.tracingPossible
+  ? new (await import("@aws-lambda-powertools/tracer")).Tracer({ serviceName })
+  : untraced;

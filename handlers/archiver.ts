@@ -7,16 +7,16 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import * as z from "zod";
 import { logger } from "../core/observability.ts";
 import { archiveSession } from "../core/tiers/archive-session.ts";
+import * as z from "../core/zod.ts";
 
 const ArchiveRequestSchema = z.object({
   kind: z.literal("archive"),
-  username: z.string().min(1),
-  sessionId: z.string().min(1),
-  at: z.number().int(),
-  graceSeconds: z.number().int().min(1),
+  username: z.string().check(z.minLength(1)),
+  sessionId: z.string().check(z.minLength(1)),
+  at: z.int(),
+  graceSeconds: z.int().check(z.minimum(1)),
 });
 
 async function recordHandler(record: SQSRecord): Promise<void> {

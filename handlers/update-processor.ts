@@ -11,9 +11,11 @@
  * (core/sessions/session-finished.ts). Both run inside the record, so a failure retries them.
  *
  * Any order is safe, because every write is conditional on state (core/jobs/apply-event.ts).
- * Records are still processed one at a time, because the terminal events of one session all
- * advance the same finish counter and would only contend for it in parallel; and a job's events
- * that a later one in the same batch supersedes are acknowledged without a write of their own.
+ * The batch's terminal events are applied first and together: those of one session in one
+ * transaction with one advance of its finish counter, which they would otherwise contend for.
+ * Then records are handled one at a time (progress and heartbeats written, what follows an end);
+ * a job's events that a later one in the same batch supersedes are acknowledged without a write
+ * of their own.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
@@ -25,13 +27,16 @@ import {
   ApplyOutcomes,
   type ApplyResult,
   applyEventDetailed,
+  applyTerminalEvents,
+  type BatchApplyResult,
 } from "../core/jobs/apply-event.ts";
 import { countAppliedEvent, emptyJobMetrics, type JobMetrics } from "../core/jobs/job-metrics.ts";
 import { getJob } from "../core/jobs/job-store.ts";
 import { isTerminal } from "../core/jobs/states.ts";
 import { supersededEvents } from "../core/jobs/supersede.ts";
 import { eventFromQueue, RELEASES_ATTRIBUTE } from "../core/jobs/worker-lost.ts";
-import { logger, metrics, publishWithDimension } from "../core/observability.ts";
+import { metrics, publishWithDimension } from "../core/metrics.ts";
+import { logger } from "../core/observability.ts";
 import { notifyIfSessionFinished } from "../core/sessions/session-finished.ts";
 import { scheduleArchive } from "../core/tiers/schedule-archive.ts";
 
@@ -60,6 +65,27 @@ function lastEndings(events: (FoqusEvent | undefined)[], records: SQSRecord[]): 
     if (event?.job && to && isTerminal(to)) last.set(event.session, records[i]?.messageId ?? "");
   });
   return new Set(last.values());
+}
+
+/**
+ * The batch's terminal events (those no later event supersedes), applied together before the
+ * records are handled: one transaction per session (core/jobs/apply-event.ts
+ * applyTerminalEvents). By message id; a record whose transaction failed carries its error,
+ * which its record handler throws, so that only that record is retried.
+ */
+async function applyEndings(
+  events: (FoqusEvent | undefined)[],
+  records: SQSRecord[],
+  superseded: Set<number>,
+): Promise<Map<string, BatchApplyResult>> {
+  const chosen: { messageId: string; event: FoqusEvent }[] = [];
+  events.forEach((event, i) => {
+    const to = event && EVENT_TARGET_STATE[event.event];
+    if (!event?.job || !to || !isTerminal(to) || superseded.has(i)) return;
+    chosen.push({ messageId: records[i]?.messageId ?? "", event });
+  });
+  const results = await applyTerminalEvents(chosen.map(({ event }) => event));
+  return new Map(chosen.map(({ messageId }, i) => [messageId, results[i]!]));
 }
 
 /** What follows a job's end: its session's archive request, and whether the session finished. */
@@ -94,12 +120,15 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     event.Records.filter((_, i) => superseded.has(i)).map((record) => record.messageId),
   );
   const lastOfSession = lastEndings(events, event.Records);
+  const ended = await applyEndings(events, event.Records, superseded);
   const jobMetrics = emptyJobMetrics();
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     const applied = eventOf(record);
+    const together = ended.get(record.messageId);
+    if (together && "error" in together) throw together.error;
     const result: ApplyResult = skipped.has(record.messageId)
       ? { outcome: ApplyOutcomes.superseded, terminal: false }
-      : await applyEventDetailed(applied);
+      : (together?.result ?? (await applyEventDetailed(applied)));
     const { outcome } = result;
     if (outcome === ApplyOutcomes.applied || applied.event === EventTypes.jobSubmit)
       countAppliedEvent(jobMetrics, applied);
@@ -109,6 +138,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
       session: applied.session,
       job: applied.job,
       outcome,
+      ...(applied.trace ? { trace: applied.trace } : {}),
     });
     if (outcome === ApplyOutcomes.rejected) {
       logger.warn("event rejected: it names another owner or an output outside the job's prefix", {

@@ -29,6 +29,8 @@ module "messaging" {
   name_prefix             = var.name_prefix
   sqs_endpoint            = var.aws_endpoint
   topic_kms_master_key_id = var.topic_kms_master_key_id
+  # moto stores a topic's TracingConfig but never reads it back, so every plan would set it again.
+  topic_tracing_config = var.local_emulator ? null : "Active"
   # Every alarm reaches the alarm topic (modules/dashboard), plus any actions of the caller's.
   alarm_actions = concat([module.dashboard.alarm_topic_arn], var.alarm_actions)
 
@@ -165,6 +167,10 @@ module "functions" {
   # By digest from the deploy chain (make deploy); reserved concurrency for the single writer.
   image_digest                          = var.lambda_image_digest
   update_processor_reserved_concurrency = var.update_processor_reserved_concurrency
+
+  # The fan-out queue (large starts, stops, kills, deletes): planned URL, and its DLQ alarm.
+  sqs_endpoint  = var.aws_endpoint
+  alarm_actions = concat([module.dashboard.alarm_topic_arn], var.alarm_actions)
 }
 
 ################################################################################
@@ -242,6 +248,7 @@ module "worker_pool" {
   results_bucket_arn     = module.buckets.bucket_arns["results"]
 
   scaling_policy_enabled = !var.local_emulator
+  log_retention_days     = var.log_retention_days
 
   # Scaling on backlog per instance, Spot, and the termination hook (modules/worker-pool).
   acceptable_latency_seconds    = each.value.acceptable_latency_seconds

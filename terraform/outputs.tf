@@ -71,7 +71,12 @@ output "function_names" {
 
 output "function_environment" {
   description = "Environment variables every function gets; the local runtime gives the same to the handlers it runs."
-  value       = local.function_environment
+  value       = merge(local.function_environment, module.functions.environment)
+}
+
+output "fanout_queue_url" {
+  description = "URL of the fan-out queue (pages of large starts, stops, kills and deletes; consumed by the fan-out function)."
+  value       = module.functions.fanout_queue_url
 }
 
 output "ecr_repository_url" {
@@ -96,6 +101,11 @@ output "worker_autoscaling_group_names" {
 output "worker_instance_role_arns" {
   description = "Worker IAM role ARN per worker pool name."
   value       = { for pool, instance in module.worker_pool : pool => instance.instance_role_arn }
+}
+
+output "worker_log_group_names" {
+  description = "Worker log group per worker pool name (/foqus/<name_prefix>/worker/<pool>, one stream per instance id): `aws logs tail <name> --follow`."
+  value       = { for pool, instance in module.worker_pool : pool => instance.log_group_name }
 }
 
 ################################################################################

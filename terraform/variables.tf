@@ -227,7 +227,7 @@ variable "function_settings" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function and API access log groups, in days (one of CloudWatch's allowed values: 1, 3, 5, 7, 14, 30, 60, 90, ...; 0 = never expire)."
+  description = "Retention of the function, API access and worker log groups, in days (one of CloudWatch's allowed values: 1, 3, 5, 7, 14, 30, 60, 90, ...; 0 = never expire)."
   type        = number
   default     = 30
 }

@@ -4,7 +4,7 @@
  * own group, the only resources its IAM names (terraform/modules/worker-pool/iam.tf).
  */
 import { CompleteLifecycleActionCommand, SetInstanceProtectionCommand } from "@aws-sdk/client-auto-scaling";
-import { autoScalingClient } from "../core/aws/clients.ts";
+import { autoScalingClient } from "../core/aws/auto-scaling-client.ts";
 import type { ScalingPort } from "./instance-lifecycle.ts";
 
 export function awsScalingPort(options: { group: string; instanceId: string; hook?: string }): ScalingPort {

@@ -26,7 +26,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { sqsClient } from "../core/aws/clients.ts";
+import { sqsClient } from "../core/aws/sqs-client.ts";
 import { RELEASES_ATTRIBUTE } from "../core/jobs/worker-lost.ts";
 import { Batcher } from "./batcher.ts";
 
@@ -42,6 +42,8 @@ export interface Delivery {
   readonly attempt: number;
   /** How many times the job was requeued for a release that was no death (absent: none). */
   readonly releases?: number;
+  /** The X-Ray trace header the message carries (SQS's AWSTraceHeader, or its event's own). */
+  readonly trace?: string;
 }
 
 /** SQS's longest message delay (DelaySeconds), in seconds. */
@@ -103,7 +105,7 @@ export class SqsJobQueue implements JobQueue {
         MaxNumberOfMessages: Math.min(MAX_RECEIVE, max),
         WaitTimeSeconds: this.waitSeconds,
         VisibilityTimeout: this.leaseSeconds,
-        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        MessageSystemAttributeNames: ["ApproximateReceiveCount", "AWSTraceHeader"],
         MessageAttributeNames: [RELEASES_ATTRIBUTE],
       }),
       { abortSignal: signal },
@@ -118,6 +120,7 @@ export class SqsJobQueue implements JobQueue {
               body: message.Body ?? "",
               attempt: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
               releases: Number(message.MessageAttributes?.[RELEASES_ATTRIBUTE]?.StringValue ?? "0") || 0,
+              ...(message.Attributes?.AWSTraceHeader ? { trace: message.Attributes.AWSTraceHeader } : {}),
             },
           ]
         : [],

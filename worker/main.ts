@@ -3,7 +3,7 @@
  * Worker entry point: `node --import tsx worker/main.ts` (or the systemd unit / Windows service
  * on the worker images). Configuration is environment only: JOB_QUEUE_URL, UPDATE_TOPIC_ARN,
  * JOBS_TABLE, SIMULATIONS_BUCKET, RESULTS_BUCKET, and optionally WORKER_ID, WORKER_CONCURRENCY,
- * HEARTBEAT_SECONDS, LEASE_SECONDS, RECEIVE_WAIT_SECONDS, SHUTDOWN_GRACE_SECONDS, WORKER_CACHE_DIR,
+ * HEARTBEAT_SECONDS, LEASE_SECONDS, PROGRESS_HOLD_MS, RECEIVE_WAIT_SECONDS, SHUTDOWN_GRACE_SECONDS, WORKER_CACHE_DIR,
  * COMMAND_APPLICATIONS, COMMAND_TIMEOUT_SECONDS, FAKE_DELAY_MS, FAKE_FAILURE_RATE
  * (see core/config.ts and the README). It wires the worker to AWS: the pool's SQS job queue,
  * the SNS outbox, the engines and the staged-file cache.
@@ -29,8 +29,10 @@ import { Batcher } from "./batcher.ts";
 import { createEngineRegistry } from "./engines/registry.ts";
 import { Imds, InstanceLifecycle, settingsFromTags } from "./instance-lifecycle.ts";
 import { SqsJobQueue } from "./job-queue.ts";
+import { ProgressOutbox } from "./progress-outbox.ts";
 import { StagedFiles } from "./staged-files.ts";
 import { Worker } from "./worker.ts";
+import { XRaySegments } from "./xray-segments.ts";
 
 // Benchmarks count this worker's AWS requests and CPU time (after start-up) and collect them
 // when it stops.
@@ -61,20 +63,37 @@ const counts = newCounts();
 const cpuAtStart = process.cpuUsage();
 if (config.requestCountFile) useClientPlugin(countingPlugin(counts));
 
+const queue = new SqsJobQueue({
+  queueUrl: config.jobQueueUrl,
+  leaseSeconds: config.leaseSeconds,
+  waitSeconds: config.receiveWaitSeconds,
+});
+// Benchmarks also take the CPU from the first job received on: start-up (the SDK's lazy loading,
+// its first connections) is a cost per process, not per job, and is reported apart.
+let cpuAtFirstJob: NodeJS.CpuUsage | undefined;
+if (config.requestCountFile) {
+  const receive = queue.receive.bind(queue);
+  queue.receive = async (...args) => {
+    const deliveries = await receive(...args);
+    if (deliveries.length > 0) cpuAtFirstJob ??= process.cpuUsage();
+    return deliveries;
+  };
+}
+
 const worker = new Worker({
   concurrency: config.workerConcurrency,
   heartbeatSeconds: config.heartbeatSeconds,
   leaseSeconds: config.leaseSeconds,
   shutdownGraceSeconds: config.shutdownGraceSeconds,
   ...(config.workerId ? { workerId: config.workerId } : {}),
-  queue: new SqsJobQueue({
-    queueUrl: config.jobQueueUrl,
-    leaseSeconds: config.leaseSeconds,
-    waitSeconds: config.receiveWaitSeconds,
-  }),
+  queue,
   engineFor: createEngineRegistry(),
-  outbox: new Batcher(publishEvents),
+  outbox: new ProgressOutbox(new Batcher(publishEvents), config.progressHoldMs, logger),
   stagedFiles: new StagedFiles(config.simulationsBucket, config.workerCacheDir),
+  // Each run's segment goes to the X-Ray daemon when one is configured (the images' CloudWatch agent).
+  ...(process.env.AWS_XRAY_DAEMON_ADDRESS
+    ? { segments: new XRaySegments(process.env.AWS_XRAY_DAEMON_ADDRESS) }
+    : {}),
 });
 
 let stopping: Promise<void> | undefined;
@@ -118,9 +137,15 @@ async function shutdown(signal: string): Promise<void> {
   });
   if (config.requestCountFile) {
     const cpu = process.cpuUsage(cpuAtStart);
+    const steady = cpuAtFirstJob && process.cpuUsage(cpuAtFirstJob);
     writeFileSync(
       config.requestCountFile,
-      JSON.stringify({ ...counts, cpuMicros: cpu.user + cpu.system, jobs: worker.completed }),
+      JSON.stringify({
+        ...counts,
+        cpuMicros: cpu.user + cpu.system,
+        ...(steady ? { cpuMicrosFromFirstJob: steady.user + steady.system } : {}),
+        jobs: worker.completed,
+      }),
     );
   }
   process.exit(0);

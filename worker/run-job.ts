@@ -15,6 +15,8 @@
  *
  * setup and running carry the attempt's lease (`leaseUntil`), and the lease keeper renews it
  * with a job.heartbeat every half lease while the run lasts (worker/lease.ts: a live attempt).
+ * The worker's outbox holds setup and running back briefly (worker/progress-outbox.ts), so a
+ * job that ends soon publishes only its end, which repeats both times.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -29,6 +31,7 @@ import type { Delivery, JobQueue } from "./job-queue.ts";
 import { KILLED, type Lease, type LeaseKeeper, withDeadline } from "./lease.ts";
 import { ReleaseReasons, type Releaser } from "./release.ts";
 import type { StagedFiles } from "./staged-files.ts";
+import type { XRaySegments } from "./xray-segments.ts";
 
 /** Abort reason of the runs still in hand when the shutdown grace is over. */
 export const SHUTDOWN = "shutdown";
@@ -51,9 +54,10 @@ export interface JobRunContext {
   engineFor: (application: string) => Engine | undefined;
   stagedFiles?: Pick<StagedFiles, "fetch"> | undefined;
   logger: WorkerLogger;
+  segments?: Pick<XRaySegments, "record"> | undefined;
 }
 
-type LogKeys = { session: string; job: string; application: string; username: string };
+type LogKeys = { session: string; job: string; application: string; username: string; trace?: string };
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -77,13 +81,27 @@ export async function runJob(
     job: job.JobId,
     application: job.Application,
     username: job.Username,
+    ...(delivery.trace ? { trace: delivery.trace } : {}),
   };
   const outcome = (name: JobOutcome, extra: Record<string, unknown> = {}): JobOutcome => {
+    const ended = Date.now();
     logger.info(`job ${name}`, {
       ...keys,
-      durationMs: Date.now() - started,
+      durationMs: ended - started,
       attempt: delivery.attempt,
       ...extra,
+    });
+    context.segments?.record({
+      trace: delivery.trace,
+      start: started,
+      end: ended,
+      outcome: name,
+      annotations: {
+        session: keys.session,
+        job: keys.job,
+        application: keys.application,
+        attempt: delivery.attempt,
+      },
     });
     return name;
   };
@@ -177,6 +195,7 @@ async function attempt(
     application: job.Application,
     simulation: job.Simulation,
     consumer: context.workerId,
+    ...(delivery.trace ? { trace: delivery.trace } : {}),
   };
   const setupLease = lease.leaseUntil;
   const setup = newEvent({
@@ -187,7 +206,10 @@ async function attempt(
   await outbox.add(setup);
   // From now on the lease keeper renews the announced lease while the attempt lasts.
   lease.announced = { fields: base, until: setupLease };
-  const stamps: Partial<FoqusEvent> = { setupTime: setup.time };
+  const stamps: Partial<FoqusEvent> = {
+    setupTime: setup.time,
+    ...(job.Submit ? { submitTime: job.Submit } : {}),
+  };
   const stagedFiles =
     engine && context.stagedFiles ? await context.stagedFiles.fetch(job.Username, job.Simulation) : {};
   const runningLease = lease.leaseUntil;

@@ -35,7 +35,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, paginateListObjectsV2 } from "@aws-sdk/client-s3";
-import { s3Client } from "../core/aws/clients.ts";
+import { s3Client } from "../core/aws/s3-client.ts";
 
 const LISTING_TTL_MS = 60_000;
 

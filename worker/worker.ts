@@ -30,6 +30,7 @@ import { LeaseKeeper, liveAttempt, type ReadJobs } from "./lease.ts";
 import { type ReleaseReason, ReleaseReasons, Releaser } from "./release.ts";
 import { type JobRunContext, type Outbox, runJob, SHUTDOWN, type WorkerLogger } from "./run-job.ts";
 import type { StagedFiles } from "./staged-files.ts";
+import type { XRaySegments } from "./xray-segments.ts";
 
 const RUNNABLE_STATES = new Set(["create", "submit", "setup", "running"]);
 
@@ -51,6 +52,8 @@ export interface WorkerOptions {
   readJobs?: ReadJobs;
   /** Default: the process's logger (core/observability.ts). */
   logger?: WorkerLogger;
+  /** Where each run's X-Ray segment goes (worker/xray-segments.ts), when a daemon is there. */
+  segments?: Pick<XRaySegments, "record">;
 }
 
 interface Run {
@@ -108,6 +111,7 @@ export class Worker {
       engineFor: options.engineFor,
       stagedFiles: options.stagedFiles,
       logger: this.log,
+      segments: options.segments,
     };
   }
 
@@ -218,11 +222,15 @@ export class Worker {
   /** Reads the deliveries' jobs and starts a run for each runnable one. */
   private async dispatch(received: Delivery[], leaseUntil: number): Promise<void> {
     const deliveries: { delivery: Delivery; session: string; job: string }[] = [];
-    for (const delivery of received) {
+    for (const message of received) {
+      let delivery = message;
       try {
         const event = parseEvent(delivery.body);
         if (event.event !== EventTypes.jobSubmit || !event.job)
           throw new Error(`not a job.submit event: ${event.event}`);
+        // The start call's trace, carried in the event, wins over the queue's own.
+        const trace = event.trace ?? delivery.trace;
+        if (trace) delivery = { ...delivery, trace };
         deliveries.push({ delivery, session: event.session, job: event.job });
       } catch (error) {
         // Not a job at all: nothing could ever run it.

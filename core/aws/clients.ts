@@ -1,16 +1,18 @@
 /**
  * @module aws/clients
- * The only place SDK clients are constructed: one per service per process, pointed at the
- * emulator when AWS_ENDPOINT_URL is set, traced with X-Ray, and open to plugins (request counting
- * for benchmarks, fault injection for tests of what moto cannot produce).
+ * What every SDK client shares: one per service per process, pointed at the emulator when
+ * AWS_ENDPOINT_URL is set, traced with X-Ray, and open to plugins (request counting for
+ * benchmarks, fault injection for tests of what moto cannot produce). Each service's client is
+ * constructed in its own module (dynamodb-client.ts, s3-client.ts, sns-client.ts, sqs-client.ts,
+ * scheduler-client.ts, auto-scaling-client.ts), so a Lambda bundle carries only the SDK clients
+ * its function uses; this module imports no client.
  */
-import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SchedulerClient } from "@aws-sdk/client-scheduler";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { config } from "../config.ts";
 import { tracer } from "../observability.ts";
 import { faultPlugin } from "./fault-plugin.ts";
@@ -38,7 +40,8 @@ export function useClientPlugin(plugin: ClientPlugin): void {
   for (const [service, client] of cache) plugin(client, service);
 }
 
-function commonOptions() {
+/** Region, and the emulator's endpoint when AWS_ENDPOINT_URL is set: every client's options. */
+export function clientOptions(): { region: string; endpoint?: string } {
   const endpoint = config.awsEndpoint;
   return {
     region: config.region,
@@ -46,7 +49,11 @@ function commonOptions() {
   };
 }
 
-function memo<T extends AnyClient>(service: string, create: () => T): T {
+/**
+ * The process's one client of `service`: created by `create` on first use, traced, and given
+ * every plugin. Called only by the per-service client modules.
+ */
+export function sharedClient<T extends AnyClient>(service: string, create: () => T): T {
   let client = cache.get(service) as T | undefined;
   if (!client) {
     client = tracer.captureAWSv3Client(create());
@@ -54,49 +61,4 @@ function memo<T extends AnyClient>(service: string, create: () => T): T {
     cache.set(service, client);
   }
   return client;
-}
-
-export function dynamoDbClient(): DynamoDBClient {
-  return memo("DynamoDB", () => new DynamoDBClient(commonOptions()));
-}
-
-let documentClient: DynamoDBDocumentClient | undefined;
-/** Document client over the shared DynamoDB client; empty strings and undefined are dropped. */
-export function documentDbClient(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(dynamoDbClient(), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
-  return documentClient;
-}
-
-export function s3Client(): S3Client {
-  return memo(
-    "S3",
-    () =>
-      new S3Client({
-        ...commonOptions(),
-        // moto serves path-style only; harmless on AWS for our bucket names.
-        forcePathStyle: Boolean(config.awsEndpoint),
-        // Presigned PUTs must not embed the checksum of an empty body (see notes/moto.md).
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-      }),
-  );
-}
-
-export function snsClient(): SNSClient {
-  return memo("SNS", () => new SNSClient(commonOptions()));
-}
-
-export function sqsClient(): SQSClient {
-  return memo("SQS", () => new SQSClient(commonOptions()));
-}
-
-export function schedulerClient(): SchedulerClient {
-  return memo("Scheduler", () => new SchedulerClient(commonOptions()));
-}
-
-/** Workers only: their own instance's scale-in protection and termination hook. */
-export function autoScalingClient(): AutoScalingClient {
-  return memo("AutoScaling", () => new AutoScalingClient(commonOptions()));
 }

@@ -12,7 +12,7 @@ import {
   paginateQuery,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { documentDbClient } from "./clients.ts";
+import { documentDbClient } from "./dynamodb-client.ts";
 import { backoff, MAX_UNPROCESSED_ROUNDS } from "./retry.ts";
 
 const BATCH_WRITE_LIMIT = 25; // DynamoDB BatchWriteItem: 25 requests per call

@@ -1,8 +1,6 @@
 /** @module aws/s3-prefix — deleting everything under a key prefix (1,000 keys per DeleteObjects). */
-import { DeleteObjectsCommand, paginateListObjectsV2 } from "@aws-sdk/client-s3";
-import { s3Client } from "./clients.ts";
-
 export async function deletePrefix(bucket: string, prefix: string): Promise<number> {
+  const { DeleteObjectsCommand, paginateListObjectsV2, s3Client } = await import("./s3-client.ts");
   let deleted = 0;
   for await (const page of paginateListObjectsV2(
     { client: s3Client() },

@@ -2,13 +2,14 @@
  * @module events/event-publisher
  * Publishes events to the update topic with SNS PublishBatch: 10 entries a call and 256 KB a
  * call in total (SNS limits). Failed entries are retried; anything still failing throws, naming
- * how many, so the caller can answer 5xx and the client retries.
+ * how many, so the caller can answer 5xx and the client retries. SNS is loaded with the first
+ * publish (aws/sns-client.ts): most requests of the functions that can publish never do.
  */
 import { randomUUID } from "node:crypto";
-import { PublishBatchCommand, type PublishBatchRequestEntry } from "@aws-sdk/client-sns";
-import { snsClient } from "../aws/clients.ts";
+import type { PublishBatchRequestEntry } from "@aws-sdk/client-sns";
 import { backoff } from "../aws/retry.ts";
 import { config } from "../config.ts";
+import { currentTraceHeader } from "../tracing/trace-header.ts";
 import { eventAttributes, type FoqusEvent } from "./events.ts";
 
 const ENTRIES_PER_BATCH = 10;
@@ -70,6 +71,8 @@ export async function publishEvents(
   topicArn: string = config.updateTopicArn,
 ): Promise<void> {
   const entries = events.map(toEntry);
+  if (entries.length === 0) return;
+  const { PublishBatchCommand, snsClient } = await import("../aws/sns-client.ts");
   const eventOf = new Map(entries.map((entry, i) => [entry.Id, events[i] as FoqusEvent]));
   const published = new Set<string>();
   const unpublished = () =>
@@ -101,7 +104,13 @@ export async function publishEvents(
   }
 }
 
-/** A new event with a fresh id and the current time. */
+/** A new event with a fresh id, the current time and, in Lambda, the invocation's trace header. */
 export function newEvent(fields: Omit<FoqusEvent, "id" | "time"> & { time?: string }): FoqusEvent {
-  return { id: randomUUID(), time: fields.time ?? new Date().toISOString(), ...fields };
+  const trace = currentTraceHeader();
+  return {
+    id: randomUUID(),
+    time: fields.time ?? new Date().toISOString(),
+    ...(trace ? { trace } : {}),
+    ...fields,
+  };
 }

@@ -62,6 +62,8 @@ export interface FoqusEvent {
    * processor can apply a job's last event alone and still record every timestamp. */
   setupTime?: string;
   runningTime?: string;
+  /** Worker events: when the job was submitted (its record's Submit), for the queued and total durations. */
+  submitTime?: string;
   /**
    * job.setup, job.running, job.heartbeat: when the attempt's lease on its message ends at the
    * earliest (ISO-8601). Until then the attempt is live and other workers leave the job alone
@@ -72,6 +74,11 @@ export interface FoqusEvent {
   outputKey?: string;
   message?: string;
   errorClass?: ErrorClass;
+  /**
+   * The X-Ray trace header of the request the event belongs to (core/tracing/trace-header.ts):
+   * from the start call through the submit publisher to the worker, which logs it with the job.
+   */
+  trace?: string;
   /** job.submit: what the worker needs to run the job without reading the store first. */
   input?: Record<string, unknown>;
   initialize?: boolean;

@@ -23,7 +23,6 @@
  *   copy is written in the same transaction as its first jobs.
  */
 import { createHash, randomUUID } from "node:crypto";
-import * as z from "zod";
 import { resolveApplication } from "../applications.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { ConflictError, PayloadTooLargeError, ValidationError } from "../errors.ts";
@@ -33,6 +32,7 @@ import { appendRecordItem, readAppendRecord } from "../results/result-store.ts";
 import { getOpenSession } from "../sessions/session-store.ts";
 import { findSimulations } from "../simulations/simulation-store.ts";
 import { validate } from "../validation.ts";
+import * as z from "../zod.ts";
 import { type JobItem, type JobRequest, JobRequestSchema } from "./job.ts";
 import { getJobs, JobsExistError, putNewJobs } from "./job-store.ts";
 import { JobStates } from "./states.ts";

@@ -22,15 +22,20 @@
  *   `consumer.*` events are for observers. All three are acknowledged without a write.
  */
 import { backoff } from "../aws/retry.ts";
+import { mapLimit } from "../concurrency.ts";
 import { ErrorClasses, EVENT_TARGET_STATE, EventTypes, type FoqusEvent } from "../events/events.ts";
 import { MAX_INLINE_OUTPUT_BYTES } from "../limits.ts";
 import { isOwnOutputKey, outputKey, putOutput } from "../results/output-store.ts";
 import { readFinishCounter } from "../results/result-store.ts";
 import {
   advanceJob,
+  type FinishEntry,
+  type FinishOutcome,
   finishJob,
+  finishJobs,
   holdLease,
   type JobFields,
+  MAX_FINISH_BATCH,
   type MissingFields,
   type OwnedJobKey,
 } from "./job-store.ts";
@@ -161,20 +166,29 @@ async function outputFields(event: FoqusEvent): Promise<Record<string, string>> 
   return { OutputKey: key };
 }
 
-async function applyTerminal(
-  event: FoqusEvent,
-  to: JobState,
-  numbered: { seq?: number },
-): Promise<ApplyOutcome> {
-  if (event.outputKey && !isOwnOutputKey(event.outputKey, event.username, event.session, event.job ?? ""))
-    return ApplyOutcomes.rejected;
-  const fields: JobFields = {
+/** What a terminal event sets on its job: the time, the output (large ones moved to S3), the message. */
+async function terminalFields(event: FoqusEvent): Promise<JobFields> {
+  return {
     Finished: event.time,
     ...(await outputFields(event)),
     ...(event.message !== undefined ? { Message: event.message } : {}),
     ...(event.errorClass ? { ErrorClass: event.errorClass } : {}),
     ...(event.consumer ? { ConsumerId: event.consumer } : {}),
   };
+}
+
+/** An output object outside the job's own prefix: code on a worker pointing at other data. */
+const foreignOutput = (event: FoqusEvent): boolean =>
+  event.outputKey !== undefined &&
+  !isOwnOutputKey(event.outputKey, event.username, event.session, event.job ?? "");
+
+async function applyTerminal(
+  event: FoqusEvent,
+  to: JobState,
+  numbered: { seq?: number },
+): Promise<ApplyOutcome> {
+  if (foreignOutput(event)) return ApplyOutcomes.rejected;
+  const fields = await terminalFields(event);
   const missing = earlierStamps(event, fields);
   try {
     return await numberAndFinish(event, to, fields, missing, numbered);
@@ -249,4 +263,114 @@ async function numberAndFinish(
   throw new Error(
     `Could not number terminal job ${event.job} of session ${event.session}: counter contended`,
   );
+}
+
+/** One event's part of applyTerminalEvents: what applying it gave, or the error to retry it for. */
+export type BatchApplyResult = { result: ApplyResult } | { error: unknown };
+
+interface Pending {
+  index: number;
+  event: FoqusEvent;
+  entry: FinishEntry;
+}
+
+/**
+ * Applies terminal events together, with the guarantees of one at a time: the events of one
+ * session go in one finishJobs transaction per MAX_FINISH_BATCH, numbered by one counter advance,
+ * and the counter is read only when this process does not know it or another writer moved it.
+ * An entry refused by its own condition (already terminal, another owner's) leaves the rest to
+ * be written without it; one DynamoDB refuses outright (over 400 KB) is applied alone, where it
+ * is slimmed (applyEventDetailed). Takes terminal job events, at most one per job (the processor
+ * leaves out what jobs/supersede.ts finds superseded). A failure fails only the events of its
+ * own transaction; their results say so, and the others stand.
+ */
+export async function applyTerminalEvents(events: FoqusEvent[]): Promise<BatchApplyResult[]> {
+  const results: BatchApplyResult[] = new Array(events.length);
+  const bySession = new Map<string, number[]>();
+  events.forEach((event, index) => {
+    bySession.set(event.session, [...(bySession.get(event.session) ?? []), index]);
+  });
+  await mapLimit([...bySession.entries()], SESSIONS_IN_PARALLEL, async ([sessionId, indexes]) => {
+    const pending: Pending[] = [];
+    for (const index of indexes) {
+      const event = events[index]!;
+      if (foreignOutput(event)) {
+        results[index] = { result: { outcome: ApplyOutcomes.rejected, terminal: true } };
+        continue;
+      }
+      try {
+        const fields = await terminalFields(event);
+        const to = EVENT_TARGET_STATE[event.event]!;
+        pending.push({
+          index,
+          event,
+          entry: { key: keyOf(event), to, fields, missing: earlierStamps(event, fields) },
+        });
+      } catch (error) {
+        results[index] = { error };
+      }
+    }
+    for (let first = 0; first < pending.length; first += MAX_FINISH_BATCH) {
+      const chunk = pending.slice(first, first + MAX_FINISH_BATCH);
+      try {
+        await finishTogether(sessionId, chunk, results);
+      } catch (error) {
+        for (const { index } of chunk) results[index] ??= { error };
+      }
+    }
+  });
+  return results;
+}
+
+const SESSIONS_IN_PARALLEL = 4;
+
+async function finishTogether(
+  sessionId: string,
+  chunk: Pending[],
+  results: BatchApplyResult[],
+): Promise<void> {
+  let pending = chunk;
+  const alone: Pending[] = [];
+  let known = knownCounters.get(sessionId);
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= MAX_COUNTER_ATTEMPTS)
+      throw new Error(
+        `Could not number ${pending.length} terminal jobs of session ${sessionId}: counter contended`,
+      );
+    if (attempt > 1) await backoff(attempt);
+    const counter = known ?? (await readFinishCounter(sessionId));
+    known = undefined;
+    let outcome: FinishOutcome;
+    try {
+      outcome = await finishJobs(
+        sessionId,
+        counter + 1,
+        pending.map(({ entry }) => entry),
+      );
+    } catch (error) {
+      // DynamoDB refused the whole request for an item's size without naming it: each alone.
+      if ((error as Error).name !== "ValidationException") throw error;
+      alone.push(...pending);
+      break;
+    }
+    if (outcome.kind === "applied") {
+      pending.forEach(({ index }, k) => {
+        results[index] = { result: { outcome: ApplyOutcomes.applied, terminal: true, seq: counter + 1 + k } };
+      });
+      rememberCounter(sessionId, counter + pending.length);
+      break;
+    }
+    if (outcome.kind === "refused") {
+      const { refused } = outcome;
+      pending.forEach((item, k) => {
+        const why = refused.get(k);
+        if (why === "invalid") alone.push(item);
+        else if (why) results[item.index] = { result: { outcome: outcomeOf[why], terminal: true } };
+      });
+      pending = pending.filter((_, k) => !refused.has(k));
+      known = counter; // the counter was not what failed: the rest try the same numbers
+    }
+    // "contended": another writer moved the counter; read it again.
+  }
+  for (const item of alone) results[item.index] = { result: await applyEventDetailed(item.event) };
 }

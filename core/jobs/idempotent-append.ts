@@ -7,15 +7,13 @@
  * enough for a desktop client that retries after a network outage.
  *
  * The key is scoped by user and session, so two users (or sessions) may use the same key.
+ *
+ * Powertools idempotency (and the JMESPath engine it brings) is loaded with the first keyed
+ * append: FOQUS sends no Idempotency-Key, so most session functions never need it.
  */
-import {
-  IdempotencyConfig,
-  IdempotencyValidationError,
-  makeIdempotent,
-} from "@aws-lambda-powertools/idempotency";
-import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { IdempotencyConfig } from "@aws-lambda-powertools/idempotency";
 import type { Context } from "aws-lambda";
-import { dynamoDbClient } from "../aws/clients.ts";
+import { dynamoDbClient } from "../aws/dynamodb-client.ts";
 import { config } from "../config.ts";
 import { ConflictError, isErrorOf } from "../errors.ts";
 import { appendJobs } from "./append-jobs.ts";
@@ -38,17 +36,28 @@ export function appendJobsOnce(
     : appendJobs(call.username, call.sessionId, call.jobs);
 }
 
-const idempotencyConfig = new IdempotencyConfig({
-  eventKeyJmesPath: "[username, sessionId, idempotencyKey]",
-  payloadValidationJmesPath: "jobs",
-  throwOnNoIdempotencyKey: true,
-  expiresAfterSeconds: 24 * 60 * 60,
-});
+interface IdempotentAppend {
+  config: IdempotencyConfig;
+  append: (call: AppendCall) => Promise<string[]>;
+  /** Powertools' class, from the copy that was loaded. */
+  IdempotencyValidationError: typeof import("@aws-lambda-powertools/idempotency").IdempotencyValidationError;
+}
 
-let appendOnce: ((call: AppendCall) => Promise<string[]>) | undefined;
+let idempotent: Promise<IdempotentAppend> | undefined;
 
-function idempotentAppend(): (call: AppendCall) => Promise<string[]> {
-  appendOnce ??= makeIdempotent(
+async function loadIdempotentAppend(): Promise<IdempotentAppend> {
+  const [{ IdempotencyConfig, IdempotencyValidationError, makeIdempotent }, { DynamoDBPersistenceLayer }] =
+    await Promise.all([
+      import("@aws-lambda-powertools/idempotency"),
+      import("@aws-lambda-powertools/idempotency/dynamodb"),
+    ]);
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: "[username, sessionId, idempotencyKey]",
+    payloadValidationJmesPath: "jobs",
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: 24 * 60 * 60,
+  });
+  const append = makeIdempotent(
     (call: AppendCall) =>
       appendJobs(call.username, call.sessionId, call.jobs, { idempotencyKey: call.idempotencyKey }),
     {
@@ -59,14 +68,19 @@ function idempotentAppend(): (call: AppendCall) => Promise<string[]> {
       config: idempotencyConfig,
     },
   );
-  return appendOnce;
+  return { config: idempotencyConfig, append, IdempotencyValidationError };
 }
 
 async function appendWithIdempotencyKey(call: AppendCall, context: Context): Promise<string[]> {
+  idempotent ??= loadIdempotentAppend().catch((error: unknown) => {
+    idempotent = undefined; // the next keyed append tries again
+    throw error;
+  });
+  const { config: idempotencyConfig, append, IdempotencyValidationError } = await idempotent;
   // Without the context, a timed-out call would leave the record INPROGRESS for an hour.
   idempotencyConfig.registerLambdaContext(context);
   try {
-    return await idempotentAppend()(call);
+    return await append(call);
   } catch (error) {
     // isErrorOf also matches by name: a bundle can hold two copies of a class (notes/pitfalls.md).
     if (isErrorOf(error, IdempotencyValidationError)) {

@@ -1,8 +1,8 @@
 /**
  * @module jobs/job-metrics
  * What the update processor's batch did to jobs, as the operations dashboard and alarms read it
- * (terraform/modules/dashboard/README.md): jobs entering each state, the setup and running
- * durations of the jobs that ended, and the jobs ended worker-lost. Pure: the processor adds
+ * (terraform/modules/dashboard/README.md): jobs entering each state, the queued, setup, running
+ * and total durations of the jobs that ended, and the jobs ended worker-lost. Pure: the processor adds
  * each applied event, then publishes one embedded-metric document per dimension value.
  */
 import { ErrorClasses, EVENT_TARGET_STATE, EventTypes, type FoqusEvent } from "../events/events.ts";
@@ -11,7 +11,10 @@ import { isTerminal } from "./states.ts";
 export interface JobMetrics {
   /** Jobs that entered each state (submit counted from the submit publisher's events). */
   entered: Record<string, number>;
-  /** Seconds per phase: setup (setup → running), running (running → its end). */
+  /**
+   * Seconds per phase: queued (submit → setup), setup (setup → running), running (running → its
+   * end), total (submit → its end).
+   */
   durations: Record<string, number[]>;
   workerLost: number;
 }
@@ -32,8 +35,10 @@ export function countAppliedEvent(metrics: JobMetrics, event: FoqusEvent): void 
   metrics.entered[to] = (metrics.entered[to] ?? 0) + 1;
   if (!isTerminal(to)) return;
   const phases: [string, number | undefined][] = [
+    ["queued", seconds(event.submitTime, event.setupTime)],
     ["setup", seconds(event.setupTime, event.runningTime)],
     ["running", seconds(event.runningTime, event.time)],
+    ["total", seconds(event.submitTime, event.time)],
   ];
   for (const [phase, value] of phases) {
     if (value === undefined) continue;

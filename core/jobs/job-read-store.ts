@@ -6,7 +6,7 @@
  * neither writes anything.
  */
 import { paginateQuery, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { documentDbClient } from "../aws/clients.ts";
+import { documentDbClient } from "../aws/dynamodb-client.ts";
 import { config } from "../config.ts";
 import type { JobItem } from "./job.ts";
 import { BY_STATE_INDEX, getJobs } from "./job-store.ts";

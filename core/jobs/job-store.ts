@@ -43,8 +43,8 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { documentDbClient } from "../aws/clients.ts";
 import { batchGet, batchWrite, queryAll } from "../aws/dynamo-batch.ts";
+import { documentDbClient } from "../aws/dynamodb-client.ts";
 import { mapLimit } from "../concurrency.ts";
 import { config } from "../config.ts";
 import { counterAdvanceItem, finishEntryItem } from "../results/result-store.ts";
@@ -431,11 +431,83 @@ export async function advanceJob(
   }
 }
 
+/** One job of finishJobs: its key, the terminal state, what to set, and what to set where missing. */
+export interface FinishEntry {
+  key: OwnedJobKey;
+  to: JobState;
+  fields: JobFields;
+  missing?: MissingFields;
+}
+
+/** Why finishJobs refused an entry: already terminal or gone, another owner's, or an item DynamoDB refuses. */
+export type FinishRefusal = "stale" | "foreign" | "invalid";
+
 /**
- * Ends a job in terminal state `to` with `fields` (output, message…) and finish number `seq`, in
- * one transaction that also advances the session's finish counter from `seq - 1` and records
- * that `seq` belongs to this job. "stale" when the job was already terminal (or is gone);
+ * What finishJobs did: all written; nothing written because the counter was not at `first - 1`
+ * or a number was taken ("contended": read the counter again); or nothing written because the
+ * entries at these indexes failed their own condition (retry with the rest).
+ */
+export type FinishOutcome =
+  | { kind: "applied" }
+  | { kind: "contended" }
+  | { kind: "refused"; refused: Map<number, FinishRefusal> };
+
+/** Jobs finishJobs may end in one call: each takes a job item and a finish entry, plus the counter. */
+export const MAX_FINISH_BATCH = Math.floor((TRANSACTION_ITEMS - 1) / 2);
+
+/**
+ * Ends jobs of session `sessionId` together, numbered `first`, `first + 1`, … in order, in one
+ * transaction that also advances the session's finish counter from `first - 1` to the last
+ * number and records each number's job. All or nothing: the answer says why nothing was
+ * written, and for which entries (see FinishOutcome). At most MAX_FINISH_BATCH entries.
+ */
+export async function finishJobs(
+  sessionId: string,
+  first: number,
+  entries: FinishEntry[],
+): Promise<FinishOutcome> {
+  if (entries.length === 0) return { kind: "applied" };
+  if (entries.length > MAX_FINISH_BATCH)
+    throw new RangeError(`finishJobs takes at most ${MAX_FINISH_BATCH} jobs, not ${entries.length}`);
+  const last = first + entries.length - 1;
+  try {
+    await documentDbClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          ...entries.map((entry, i) => ({
+            Update: forwardUpdate(
+              entry.key,
+              entry.to,
+              { ...entry.fields, Seq: first + i },
+              entry.missing ?? {},
+            ),
+          })),
+          counterAdvanceItem(sessionId, first - 1, last),
+          ...entries.map((entry, i) => finishEntryItem(sessionId, first + i, entry.key.jobId)),
+        ],
+      }),
+    );
+    return { kind: "applied" };
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    const refused = new Map<number, FinishRefusal>();
+    const n = entries.length;
+    reasons.forEach((reason, i) => {
+      // An item DynamoDB refuses outright (over 400 KB) is no contention: name the entry it belongs to.
+      if (reason.Code === "ValidationError") refused.set(i < n ? i : i > n ? i - n - 1 : 0, "invalid");
+      else if (i < n && reason.Code === "ConditionalCheckFailed")
+        refused.set(i, refusal(entries[i]!.key, reason.Item as Record<string, unknown> | undefined));
+    });
+    return refused.size > 0 ? { kind: "refused", refused } : { kind: "contended" };
+  }
+}
+
+/**
+ * Ends one job in terminal state `to` with `fields` (output, message…) and finish number `seq`
+ * (finishJobs with one entry). "stale" when the job was already terminal (or is gone);
  * "contended" when another terminal job of the session took `seq` first (read the counter again).
+ * Throws a ValidationException when DynamoDB refuses the item (over 400 KB).
  */
 export async function finishJob(
   key: OwnedJobKey,
@@ -444,30 +516,14 @@ export async function finishJob(
   fields: JobFields,
   missing: MissingFields = {},
 ): Promise<"applied" | "stale" | "foreign" | "contended"> {
-  try {
-    await documentDbClient().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Update: forwardUpdate(key, to, { ...fields, Seq: seq }, missing) },
-          counterAdvanceItem(key.sessionId, seq - 1, seq),
-          finishEntryItem(key.sessionId, seq, key.jobId),
-        ],
-      }),
-    );
-    return "applied";
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const [jobReason] = error.CancellationReasons ?? [];
-    // An item DynamoDB refuses outright (over 400 KB) is no contention: say so to the caller.
-    const invalid = (error.CancellationReasons ?? []).find((reason) => reason.Code === "ValidationError");
-    if (invalid) {
-      throw Object.assign(new Error(invalid.Message ?? "DynamoDB refused the job item"), {
-        name: "ValidationException",
-      });
-    }
-    if (jobReason?.Code !== "ConditionalCheckFailed") return "contended";
-    return refusal(key, jobReason.Item as Record<string, unknown> | undefined);
-  }
+  const outcome = await finishJobs(key.sessionId, seq, [{ key, to, fields, missing }]);
+  if (outcome.kind !== "refused") return outcome.kind;
+  const why = outcome.refused.get(0) ?? "stale";
+  if (why === "invalid")
+    throw Object.assign(new Error("DynamoDB refused the job item (over 400 KB)"), {
+      name: "ValidationException",
+    });
+  return why;
 }
 
 /**

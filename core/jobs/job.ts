@@ -4,27 +4,30 @@
  * opaque JSON strings, never as DynamoDB numbers: simulator values such as -2.75e-145 underflow
  * DynamoDB's number type (upstream FOQUS lost results to this).
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { JobState } from "./states.ts";
 
 /** One job of an append request. Unknown fields (Visible, …) are accepted and ignored. */
 export const JobRequestSchema = z.object({
   Simulation: z
     .string({ error: "Simulation is required: the name of a simulation created with PUT /simulation/{name}" })
-    .min(1),
-  Input: z
-    .record(z.string(), z.unknown(), { error: "Input must be a JSON object of input values" })
-    .optional(),
-  Inputs: z
-    .record(z.string(), z.unknown(), { error: "Inputs must be a JSON object of input values" })
-    .optional(),
-  Initialize: z.boolean({ error: "Initialize must be true or false" }).optional(),
-  Reset: z.boolean({ error: "Reset must be true or false" }).optional(),
-  Application: z.string({ error: "Application must be a string such as foqus" }).min(1).optional(),
-  Id: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, "Id must be 1-64 letters, digits, '_' or '-' (a UUID works)")
-    .optional(),
+    .check(z.minLength(1)),
+  Input: z.optional(
+    z.record(z.string(), z.unknown(), { error: "Input must be a JSON object of input values" }),
+  ),
+  Inputs: z.optional(
+    z.record(z.string(), z.unknown(), { error: "Inputs must be a JSON object of input values" }),
+  ),
+  Initialize: z.optional(z.boolean({ error: "Initialize must be true or false" })),
+  Reset: z.optional(z.boolean({ error: "Reset must be true or false" })),
+  Application: z.optional(
+    z.string({ error: "Application must be a string such as foqus" }).check(z.minLength(1)),
+  ),
+  Id: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, "Id must be 1-64 letters, digits, '_' or '-' (a UUID works)")),
+  ),
 });
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 

@@ -1,7 +1,8 @@
 /**
  * @module jobs/submit-outbox
- * No job is ever left submitted without its message. `start` only claims jobs (a conditional
- * write create/pause → submit, jobs/job-store.ts moveJob); the claim itself is the outbox entry.
+ * No job is ever left submitted without its message. `start` only claims jobs (conditional
+ * writes create/pause → submit, in transactions of up to 100: jobs/claim-jobs.ts, whether the API
+ * call or a backend page of a large start claims them); each claim is the outbox entry.
  * The jobs table's stream delivers every change of an item at least once, in order per item,
  * and a publisher (handlers/submit-publisher.ts, fed by the stream) turns each change into
  * `submit` into a `job.submit` event on the update topic, from which the pools' queues take it.
@@ -21,6 +22,7 @@
  */
 import type { DynamoDBRecord } from "aws-lambda";
 import { EventTypes, type FoqusEvent } from "../events/events.ts";
+import { currentTraceHeader } from "../tracing/trace-header.ts";
 import { JobStates } from "./states.ts";
 
 /** A stream record's image attribute as a string (images arrive in DynamoDB JSON). */
@@ -38,6 +40,8 @@ export function submitEventsOf(records: DynamoDBRecord[]): { event: FoqusEvent; 
     const old = record.dynamodb?.OldImage as Record<string, { S?: string }> | undefined;
     if (text(image, "State") !== JobStates.submit) continue;
     if (text(old, "State") === JobStates.submit) continue; // not a change into submit
+    // The start call's trace (written with the claim), else this invocation's.
+    const trace = text(image, "TraceHeader") ?? currentTraceHeader();
     const session = text(image, "SessionId");
     const job = text(image, "JobId");
     const username = text(image, "Username");
@@ -52,6 +56,7 @@ export function submitEventsOf(records: DynamoDBRecord[]): { event: FoqusEvent; 
         session,
         job,
         ...(text(image, "Application") ? { application: text(image, "Application") } : {}),
+        ...(trace ? { trace } : {}),
       },
     });
   }

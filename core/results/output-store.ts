@@ -2,10 +2,9 @@
  * @module results/output-store
  * Job outputs too large for an SNS message or a DynamoDB item, in the results bucket at
  * `outputs/<username>/<session>/<job>/<attempt>.json` (workers) or `…/<job>.json` (the
- * processor). Readers fetch on demand.
+ * processor). Readers fetch on demand. S3 is loaded on first use (aws/s3-client.ts): most
+ * outputs are inline.
  */
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { s3Client } from "../aws/clients.ts";
 import { deletePrefix } from "../aws/s3-prefix.ts";
 import { config } from "../config.ts";
 
@@ -25,6 +24,7 @@ export function isOwnOutputKey(key: string, username: string, sessionId: string,
 }
 
 export async function putOutput(key: string, outputJson: string): Promise<void> {
+  const { PutObjectCommand, s3Client } = await import("../aws/s3-client.ts");
   await s3Client().send(
     new PutObjectCommand({
       Bucket: config.resultsBucket,
@@ -36,6 +36,7 @@ export async function putOutput(key: string, outputJson: string): Promise<void> 
 }
 
 export async function getOutputJson(key: string): Promise<string> {
+  const { GetObjectCommand, s3Client } = await import("../aws/s3-client.ts");
   const result = await s3Client().send(new GetObjectCommand({ Bucket: config.resultsBucket, Key: key }));
   return (await result.Body?.transformToString("utf8")) ?? "null";
 }

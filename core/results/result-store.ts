@@ -28,9 +28,11 @@
  * - decideSessionFinished: `decidedBefore(count)`; answers what was recorded when it fails. The
  *   update processor decides "the session's last job ended" once per finish count, however many
  *   processors see the session idle at once; markNotified records that the notice went out.
- * - addClaimed (start): unconditional ADD of the jobs it moved from create to submit. A start
- *   that dies before it counts leaves the count low, which only costs the processor an extra
- *   look (sessions/session-finished.ts); it is never high.
+ * - claimedAddItem (inside start's claim transactions, jobs/claim-jobs.ts): unconditional ADD
+ *   of the jobs that very transaction moves from create to submit, so the count is exact,
+ *   whether the API call or a backend page claims them. addClaimed is the same ADD on its own:
+ *   a caller that dies before it counts leaves the count low, which only costs the processor an
+ *   extra look (sessions/session-finished.ts); it is never high.
  * - deleteSessionResults: unconditional (the session is being deleted).
  *
  * The answer to a close is always the newest page's number (0 before the first page), and no
@@ -42,9 +44,9 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { documentDbClient } from "../aws/clients.ts";
 import { failedItemNumber } from "../aws/condition-failure.ts";
 import { batchWrite, queryAll } from "../aws/dynamo-batch.ts";
+import { documentDbClient } from "../aws/dynamodb-client.ts";
 import { backoff } from "../aws/retry.ts";
 import { config } from "../config.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
@@ -306,6 +308,22 @@ export async function addClaimed(sessionId: string, count: number): Promise<void
       ExpressionAttributeValues: { ":count": count },
     }),
   );
+}
+
+/**
+ * Transaction item: addClaimed's ADD, written in the same transaction as the claims it counts
+ * (jobs/claim-jobs.ts), so the count is exact: never low, never high.
+ */
+export function claimedAddItem(sessionId: string, count: number) {
+  return {
+    Update: {
+      TableName: config.resultsTable,
+      Key: { SessionId: sessionId, Key: CLAIMED_KEY },
+      UpdateExpression: "ADD #count :count",
+      ExpressionAttributeNames: { "#count": "Count" },
+      ExpressionAttributeValues: { ":count": count },
+    },
+  };
 }
 
 /** How many jobs start ever moved from create to submit (0 before the first start). */

@@ -1,54 +1,49 @@
 /**
  * @module sessions/session-control
- * Start, stop, kill and delete a session.
+ * Start, stop, kill and delete a session. Each call changes at most FANOUT_INLINE_JOBS jobs
+ * itself and leaves the rest to backend pages (sessions/fan-out.ts), so no call grows with its
+ * session; a session within that size is done before the call answers, exactly as before.
  *
- * - start: claims each job in `create` or `pause` with a conditional write to `submit`. That is
- *   all it does: each claim reaches the jobs table's stream, and the submit publisher sends its
- *   `job.submit` (jobs/submit-outbox.ts), so a start that fails or dies after a claim still gets
- *   that job run. A retried start claims only what is still unclaimed.
+ * - start: claims each job in `create` or `pause` with a conditional write to `submit`, in
+ *   transactions of up to 100 (jobs/claim-jobs.ts). That is all it does: each claim reaches the
+ *   jobs table's stream, and the submit publisher sends its `job.submit` (jobs/submit-outbox.ts),
+ *   so a start that fails or dies after a claim still gets that job run. A retried start claims
+ *   only what is still unclaimed. Answers the jobs this call submitted itself.
  * - stop: moves `submit` jobs back to `pause`; workers skip a paused job they receive, and
- *   running jobs finish.
- * - kill: marks the session killed (appends fail from then on) and publishes `job.terminate`
- *   for every unfinished job; the update processor ends them and running workers see it on
- *   their next heartbeat.
+ *   running jobs finish. It ends a start's fan-out first (and a start ends a stop's).
+ * - kill: marks the session killed (appends fail from then on, any fan-out ends) and publishes
+ *   `job.terminate` for every unfinished job; the update processor ends them and running
+ *   workers see it on their next heartbeat.
+ * - delete: marks the session deleting (every route but DELETE and the summary answers 409
+ *   SessionDeleting from then on), then removes its jobs, result items, outputs and archives, and
+ *   the session record last. Answers the number of jobs the session held.
  */
-import { deletePrefix } from "../aws/s3-prefix.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
-import { mapLimit } from "../concurrency.ts";
 import { config } from "../config.ts";
 import { newEvent, publishEvents } from "../events/event-publisher.ts";
 import { EventTypes } from "../events/events.ts";
-import { deleteSessionJobs, listJobsInState, moveJob } from "../jobs/job-store.ts";
+import { countJobKeys, queryJobKeys } from "../jobs/job-key-pages.ts";
 import { KILLABLE_STATES } from "../jobs/states.ts";
-import { deleteSessionOutputs } from "../results/output-store.ts";
-import { addClaimed, deleteSessionResults } from "../results/result-store.ts";
-import { deleteSessionArchiveItems } from "../tiers/archive-store.ts";
-import { deleteSessionRecord, getOpenSession, getSession, markSessionKilled } from "./session-store.ts";
-
-const WRITE_CONCURRENCY = 16;
+import { deletePage, handOver, killPage, startPage, stopPage, terminateEvent } from "./fan-out.ts";
+import { clearFanOut } from "./fan-out-store.ts";
+import {
+  FanOutKinds,
+  getOpenSession,
+  getSession,
+  markSessionDeleting,
+  markSessionKilled,
+} from "./session-store.ts";
 
 export async function startSession(
   username: string,
   sessionId: string,
   clock: Clock = systemClock,
 ): Promise<string[]> {
-  await getOpenSession(username, sessionId);
-  const now = isoNow(clock);
-  const claimed: string[] = [];
-  for (const from of ["create", "pause"] as const) {
-    const candidates = await listJobsInState(sessionId, from);
-    const moved = await mapLimit(candidates, WRITE_CONCURRENCY, (job) =>
-      moveJob(sessionId, job.JobId, from, "submit", { field: "Submit", value: now }),
-    );
-    candidates.forEach((job, i) => {
-      if (moved[i]) claimed.push(job.JobId);
-    });
-    // Jobs started for the first time: the processor tells the session finished only once as
-    // many jobs have ended (sessions/session-finished.ts), so most ends cost it no look.
-    const firstStarts = moved.filter(Boolean).length;
-    if (from === "create" && firstStarts > 0) await addClaimed(sessionId, firstStarts);
-  }
-  return claimed;
+  const session = await getOpenSession(username, sessionId);
+  if (session.FanOut?.Kind === FanOutKinds.stop) await clearFanOut(username, sessionId, FanOutKinds.stop);
+  const page = await startPage({ session, budget: config.fanOutInlineJobs, clock });
+  if (!page.done) await handOver(session, FanOutKinds.start, page, clock);
+  return page.ids;
 }
 
 export async function stopSession(
@@ -56,15 +51,14 @@ export async function stopSession(
   sessionId: string,
   clock: Clock = systemClock,
 ): Promise<string[]> {
-  await getSession(username, sessionId);
-  const submitted = await listJobsInState(sessionId, "submit");
-  const moved = await mapLimit(submitted, WRITE_CONCURRENCY, (job) =>
-    moveJob(sessionId, job.JobId, "submit", "pause"),
-  );
+  const session = await getSession(username, sessionId);
+  if (session.FanOut?.Kind === FanOutKinds.start) await clearFanOut(username, sessionId, FanOutKinds.start);
+  const page = await stopPage({ session, budget: config.fanOutInlineJobs, clock });
   await publishEvents([
     newEvent({ event: EventTypes.sessionStop, time: isoNow(clock), username, session: sessionId }),
   ]);
-  return submitted.filter((_, i) => moved[i]).map((job) => job.JobId);
+  if (!page.done) await handOver(session, FanOutKinds.stop, page, clock);
+  return page.ids;
 }
 
 export async function killSession(
@@ -73,45 +67,42 @@ export async function killSession(
   clock: Clock = systemClock,
 ): Promise<string[]> {
   await getSession(username, sessionId);
-  await markSessionKilled(username, sessionId, clock);
-  const now = isoNow(clock);
-  const unfinished = (
-    await Promise.all(KILLABLE_STATES.map((state) => listJobsInState(sessionId, state)))
-  ).flat();
-  await publishEvents([
-    newEvent({ event: EventTypes.sessionKill, time: now, username, session: sessionId }),
-    ...unfinished.map((job) =>
-      newEvent({
-        event: EventTypes.jobTerminate,
-        time: now,
-        username,
-        session: sessionId,
-        job: job.JobId,
-        application: job.Application,
-        message: "Session killed",
-      }),
-    ),
-  ]);
-  return unfinished.map((job) => job.JobId);
+  const session = await markSessionKilled(username, sessionId, clock);
+  const kill = newEvent({ event: EventTypes.sessionKill, time: isoNow(clock), username, session: sessionId });
+  const page = await killPage({ session, budget: config.fanOutInlineJobs, clock }, undefined, [kill]);
+  if (!page.done) await handOver(session, FanOutKinds.kill, page, clock);
+  return page.ids;
 }
 
 /**
- * Deletes a session: kills what still runs, then removes its jobs, result pages, outputs and archives, and
- * the session record last, so a delete that fails half-way can simply be repeated. Answers the
- * number of jobs deleted (what `turbine_session_delete` prints).
+ * Deletes a session: marks it deleting (appends, starts and reads refused), then removes its
+ * jobs, result pages, outputs and archives, and the session record last, so a delete that fails
+ * half-way can simply be repeated (it resumes where it stopped). Answers the number of jobs the
+ * session held (what `turbine_session_delete` prints). Within `budget` jobs (default
+ * FANOUT_INLINE_JOBS) all of it is done before the answer, each unfinished job sent its
+ * terminate first as a kill does; a larger session is deleted by backend pages, without
+ * terminate events (a worker sees its job gone at its next heartbeat and stops, as for a kill).
  */
 export async function deleteSession(
   username: string,
   sessionId: string,
   clock: Clock = systemClock,
+  options: { budget?: number } = {},
 ): Promise<number> {
-  await killSession(username, sessionId, clock);
-  const deleted = await deleteSessionJobs(sessionId);
-  await deleteSessionResults(sessionId);
-  await deleteSessionOutputs(username, sessionId);
-  // Archived results too: their objects (archive storage deletes like any other), then their items.
-  await deletePrefix(config.resultsBucket, `archives/${username}/${sessionId}/`);
-  await deleteSessionArchiveItems(username, sessionId);
-  await deleteSessionRecord(username, sessionId);
-  return deleted.length;
+  await getSession(username, sessionId, { deleting: "allow" });
+  const session = await markSessionDeleting(username, sessionId, clock);
+  const budget = options.budget ?? config.fanOutInlineJobs;
+  const kill = newEvent({ event: EventTypes.sessionKill, time: isoNow(clock), username, session: sessionId });
+  const { keys } = await queryJobKeys(sessionId, { limit: budget + 1 });
+  let held = keys.length;
+  if (keys.length <= budget) {
+    const unfinished = keys.filter((job) => KILLABLE_STATES.includes(job.State));
+    await publishEvents([kill, ...unfinished.map((job) => terminateEvent(session, job, kill.time))]);
+  } else {
+    await publishEvents([kill]);
+    held = await countJobKeys(sessionId);
+  }
+  const page = await deletePage({ session, budget, clock });
+  if (!page.done) await handOver(session, FanOutKinds.delete, page, clock);
+  return held;
 }

@@ -16,8 +16,6 @@
  * session notifies again when those end. A notice decided but not yet recorded as sent (a crash,
  * a failed publish) is sent by the retry: at least once, and once in all but that case.
  */
-import { PublishCommand } from "@aws-sdk/client-sns";
-import { snsClient } from "../aws/clients.ts";
 import { config } from "../config.ts";
 import { countJobsByState, hasJobsInFlight } from "../jobs/job-read-store.ts";
 import type { JobState } from "../jobs/states.ts";
@@ -55,6 +53,8 @@ export async function notifyIfSessionFinished(
   const decision = await decideSessionFinished(sessionId, count);
   if (decision !== true && !(decision.decided === count && decision.sent < count)) return false;
   const counts = await countJobsByState(sessionId);
+  // Loaded here, once per session: the processor's other work publishes nothing.
+  const { PublishCommand, snsClient } = await import("../aws/sns-client.ts");
   await snsClient().send(
     new PublishCommand({
       TopicArn: config.notificationTopicArn,

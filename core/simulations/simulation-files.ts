@@ -1,11 +1,9 @@
 /**
  * @module simulations/simulation-files
  * Staged simulation files in the simulations bucket, at `<username>/<simulation>/<path>`, so a
- * user's files never share a prefix with another user's.
+ * user's files never share a prefix with another user's. S3 and the presigner are loaded on
+ * first use (aws/s3-client.ts): the simulation function's other routes never need them.
  */
-import { GetObjectCommand, NoSuchKey, PutObjectCommand } from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { s3Client } from "../aws/clients.ts";
 import { deletePrefix } from "../aws/s3-prefix.ts";
 import { config } from "../config.ts";
 import { NotFoundError } from "../errors.ts";
@@ -22,6 +20,7 @@ export async function putInputFile(
   body: Uint8Array,
   contentType = "application/octet-stream",
 ): Promise<void> {
+  const { PutObjectCommand, s3Client } = await import("../aws/s3-client.ts");
   await s3Client().send(
     new PutObjectCommand({
       Bucket: config.simulationsBucket,
@@ -37,6 +36,7 @@ export async function getInputFile(
   simulation: string,
   path: string,
 ): Promise<{ body: Uint8Array; contentType: string }> {
+  const { GetObjectCommand, NoSuchKey, s3Client } = await import("../aws/s3-client.ts");
   try {
     const result = await s3Client().send(
       new GetObjectCommand({ Bucket: config.simulationsBucket, Key: inputKey(username, simulation, path) }),
@@ -61,6 +61,10 @@ export async function presignInputUrl(
   path: string,
   operation: "putObject" | "getObject",
 ): Promise<string> {
+  const [{ GetObjectCommand, PutObjectCommand, s3Client }, { getSignedUrl }] = await Promise.all([
+    import("../aws/s3-client.ts"),
+    import("@aws-sdk/s3-request-presigner"),
+  ]);
   const target = { Bucket: config.simulationsBucket, Key: inputKey(username, simulation, path) };
   // No ContentType in the signature: an upload with any Content-Type (or none) is accepted.
   const command = operation === "putObject" ? new PutObjectCommand(target) : new GetObjectCommand(target);

@@ -12,8 +12,6 @@
  * session's pending one (archive-store.ts), and the user must still be on the free plan. An
  * upgrade in the grace period therefore archives nothing.
  */
-import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { s3Client } from "../aws/clients.ts";
 import { mapLimit } from "../concurrency.ts";
 import { config } from "../config.ts";
 import type { JobItem } from "../jobs/job.ts";
@@ -61,7 +59,9 @@ export async function archiveSession(request: ArchiveRequest, now = Date.now()):
   const pending = await getPending(username, sessionId);
   if (!pending || pending.Until !== at) return { outcome: "superseded", units: 0, jobs: 0 };
   const user = await getUser(username);
-  if (user?.Plan !== "free" || !(await findSession(username, sessionId))) {
+  // A session being deleted is as good as gone: archiving it would write what the delete removes.
+  const session = user?.Plan === "free" ? await findSession(username, sessionId) : undefined;
+  if (user?.Plan !== "free" || !session || session.State === "deleting") {
     await clearPending(username, sessionId, at);
     return { outcome: user?.Plan === "free" ? "gone" : "not-free", units: 0, jobs: 0 };
   }
@@ -159,6 +159,7 @@ async function archiveUnit(
     State: UnitStates.archived,
     Archived: new Date(now).toISOString(),
   };
+  const { DeleteObjectCommand, PutObjectCommand, s3Client } = await import("../aws/s3-client.ts");
   // The object first: no item ever names an object that is not there.
   await s3Client().send(
     new PutObjectCommand({

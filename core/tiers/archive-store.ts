@@ -25,9 +25,9 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { documentDbClient } from "../aws/clients.ts";
 import { failedItemNumber } from "../aws/condition-failure.ts";
 import { batchWrite, queryAll } from "../aws/dynamo-batch.ts";
+import { documentDbClient } from "../aws/dynamodb-client.ts";
 import { config } from "../config.ts";
 
 export const UnitStates = { archived: "archived", restoring: "restoring", restored: "restored" } as const;

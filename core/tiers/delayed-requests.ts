@@ -4,17 +4,11 @@
  * two carriers: SQS's per-message delay up to its 900 s limit (exact, and costs one request), and
  * an EventBridge Scheduler one-time schedule beyond that (deleted by the scheduler once it fired;
  * deleted by an upgrade before). Neither can be recalled reliably in time, so the archiver
- * re-checks the plan and the pending request when a request arrives.
+ * re-checks the plan and the pending request when a request arrives. Both clients are loaded on
+ * first use (aws/sqs-client.ts, aws/scheduler-client.ts): a request is sent at most once per
+ * session per grace period.
  */
 
-import {
-  ConflictException,
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
-} from "@aws-sdk/client-scheduler";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { schedulerClient, sqsClient } from "../aws/clients.ts";
 import { config } from "../config.ts";
 
 /**
@@ -55,12 +49,16 @@ export const delayedRequests: DelayedRequests = {
     const delay = Math.max(0, Math.ceil((request.at - now) / 1000));
     const body = JSON.stringify(request);
     if (delay <= MAX_SQS_DELAY_SECONDS) {
+      const { SendMessageCommand, sqsClient } = await import("../aws/sqs-client.ts");
       await sqsClient().send(
         new SendMessageCommand({ QueueUrl: config.archiveQueueUrl, MessageBody: body, DelaySeconds: delay }),
       );
       return {};
     }
     const name = scheduleName(request);
+    const { ConflictException, CreateScheduleCommand, schedulerClient } = await import(
+      "../aws/scheduler-client.ts"
+    );
     try {
       await schedulerClient().send(
         new CreateScheduleCommand({
@@ -80,6 +78,9 @@ export const delayedRequests: DelayedRequests = {
     return { schedule: name };
   },
   async cancel(schedule) {
+    const { DeleteScheduleCommand, ResourceNotFoundException, schedulerClient } = await import(
+      "../aws/scheduler-client.ts"
+    );
     try {
       await schedulerClient().send(
         new DeleteScheduleCommand({ Name: schedule, GroupName: config.archiveScheduleGroup }),

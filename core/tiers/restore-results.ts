@@ -16,15 +16,6 @@
  *    same again and changes nothing: every job write is conditional on the job still being
  *    archived in this unit, and the object is deleted last.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  RestoreObjectCommand,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { s3Client, sqsClient } from "../aws/clients.ts";
 import { mapLimit } from "../concurrency.ts";
 import { config } from "../config.ts";
 import { restoreJobOutput } from "../jobs/job-store.ts";
@@ -56,6 +47,7 @@ const WRITE_CONCURRENCY = 8;
 /** Queues the restore of every archived result of `username` (after an upgrade). */
 export async function requestRestore(username: string): Promise<void> {
   const request: RestoreRequest = { kind: "restore", username };
+  const { SendMessageCommand, sqsClient } = await import("../aws/sqs-client.ts");
   await sqsClient().send(
     new SendMessageCommand({ QueueUrl: config.restoreQueueUrl, MessageBody: JSON.stringify(request) }),
   );
@@ -64,7 +56,7 @@ export async function requestRestore(username: string): Promise<void> {
 export type RestoreTier = "Expedited" | "Standard";
 
 function errorName(error: unknown): string | undefined {
-  return error instanceof S3ServiceException || error instanceof Error ? error.name : undefined;
+  return error instanceof Error ? error.name : undefined; // S3ServiceException is an Error
 }
 
 /**
@@ -75,6 +67,7 @@ function errorName(error: unknown): string | undefined {
 export async function restoreArchivedObject(key: string): Promise<RestoreTier> {
   const tiers: RestoreTier[] =
     config.archiveStorageClass === "DEEP_ARCHIVE" ? ["Standard"] : ["Expedited", "Standard"];
+  const { RestoreObjectCommand, s3Client } = await import("../aws/s3-client.ts");
   for (const [i, tier] of tiers.entries()) {
     try {
       await s3Client().send(
@@ -124,6 +117,7 @@ export async function restoreUserResults(username: string, now = new Date()): Pr
     });
     // The restore's status, as S3 reports it. (moto also completes the restore, and sends its
     // notification, on this first read of the object's status: see docs/result-tiers.md.)
+    const { HeadObjectCommand, s3Client } = await import("../aws/s3-client.ts");
     await s3Client().send(new HeadObjectCommand({ Bucket: config.resultsBucket, Key: unit.ObjectKey }));
   });
   return { units: units.length, withdrawn: pending.length, tiers };
@@ -152,11 +146,13 @@ export async function completeRestore(objectKey: string, now = new Date()): Prom
   await removeArchivedRange(unit.SessionId, unit.First);
   await setUnitState(unit, unit.State, UnitStates.restored, { Restored: now.toISOString() });
   // Last: until here a rerun can read the object again.
+  const { DeleteObjectCommand, s3Client } = await import("../aws/s3-client.ts");
   await s3Client().send(new DeleteObjectCommand({ Bucket: config.resultsBucket, Key: unit.ObjectKey }));
   return "restored";
 }
 
 async function putOutputsBack(unit: ArchiveUnit): Promise<void> {
+  const { GetObjectCommand, s3Client } = await import("../aws/s3-client.ts");
   const object = await s3Client().send(
     new GetObjectCommand({ Bucket: config.resultsBucket, Key: unit.ObjectKey }),
   );

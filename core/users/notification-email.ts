@@ -7,7 +7,7 @@
  * replaces the old subscription.
  */
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
-import { snsClient } from "../aws/clients.ts";
+import { snsClient } from "../aws/sns-client.ts";
 import { config } from "../config.ts";
 import { ValidationError } from "../errors.ts";
 import { getUser, setEmail, type UserRecord } from "./user-store.ts";

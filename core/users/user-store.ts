@@ -10,8 +10,8 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { documentDbClient } from "../aws/clients.ts";
 import { queryAll } from "../aws/dynamo-batch.ts";
+import { documentDbClient } from "../aws/dynamodb-client.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
 import { config } from "../config.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";

@@ -7,8 +7,12 @@
  */
 import { readFileSync } from "node:fs";
 
-/** Set by esbuild's `define` in handlers/build.ts; undeclared (typeof "undefined") from source. */
-declare const CONSOLE_ASSETS: Record<string, string> | undefined;
+/**
+ * Set by esbuild's `define` in handlers/build.ts to the files as JSON text (a string, not an
+ * object: with code splitting esbuild makes an object define a chunk that every function
+ * imports); undeclared (typeof "undefined") from source.
+ */
+declare const CONSOLE_ASSETS: string | undefined;
 
 /** The console's files, served as `GET /console` (index.html) and `GET /console/{asset}`. */
 export const CONSOLE_FILES = ["index.html", "console.js", "console.css"] as const;
@@ -35,7 +39,8 @@ let assets: Map<string, ConsoleAsset> | undefined;
 /** The console's files by name, with their content types. */
 export function consoleAssets(): Map<string, ConsoleAsset> {
   if (!assets) {
-    const sources = typeof CONSOLE_ASSETS !== "undefined" ? CONSOLE_ASSETS : readConsoleSources();
+    const sources: Record<string, string> =
+      typeof CONSOLE_ASSETS !== "undefined" ? JSON.parse(CONSOLE_ASSETS) : readConsoleSources();
     assets = new Map(
       Object.entries(sources).map(([name, text]) => [
         name,

@@ -18,7 +18,7 @@ export const routes: Routes = {
         "session",
       );
     }
-    const jobs = await listSessionJobRecords(caller.username, query.session);
+    const { jobs } = await listSessionJobRecords(caller.username, query.session);
     return json(
       jobs.filter(
         (job) =>

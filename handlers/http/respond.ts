@@ -27,13 +27,24 @@ export const CORS_HEADERS: Record<string, string> = {
   "access-control-allow-headers": cors.allowHeaders.join(","),
 };
 
+/** What a JSON result may add: headers, and what to tell a caller whose answer would not fit. */
+export interface JsonOptions {
+  headers?: Record<string, string>;
+  /** The message of the 413 answered when the body would exceed Lambda's response limit. */
+  tooLarge?: string;
+}
+
 /** What a route returns: JSON (the usual 200), a redirect, or raw bytes. */
 export type RouteResult =
-  | { kind: "json"; body: unknown }
+  | { kind: "json"; body: unknown; options?: JsonOptions }
   | { kind: "redirect"; location: string }
   | { kind: "bytes"; body: Uint8Array; contentType: string; headers?: Record<string, string> };
 
-export const json = (body: unknown): RouteResult => ({ kind: "json", body });
+export const json = (body: unknown, options?: JsonOptions): RouteResult => ({
+  kind: "json",
+  body,
+  ...(options ? { options } : {}),
+});
 export const redirect = (location: string): RouteResult => ({ kind: "redirect", location });
 export const bytes = (
   body: Uint8Array,
@@ -50,27 +61,53 @@ export const bytes = (
 const COMPRESS_ABOVE_BYTES = 256 * 1024;
 
 /**
- * A 200 JSON response. Large bodies (a 10,000-job session listing runs to megabytes) are gzipped
- * when the client accepts gzip, which keeps them far inside Lambda's 6 MB response limit.
+ * Lambda's limit on a synchronous response (6 MB), less room for the rest of the payload: a
+ * larger one fails the integration, and API Gateway answers 502.
  */
-function jsonResponse(body: unknown, acceptEncoding: string): APIGatewayProxyStructuredResultV2 {
+const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 16 * 1024;
+
+/** Bodies this small fit whatever their escaping; only larger ones are measured. */
+const MEASURE_ABOVE_BYTES = 1024 * 1024;
+
+/**
+ * A 200 JSON response. Large bodies (a 10,000-job session listing runs to megabytes) are gzipped
+ * when the client accepts gzip, which keeps them far inside Lambda's 6 MB response limit. A body
+ * that would still exceed it (the body travels as a JSON string, quotes escaped) answers 413
+ * with `tooLarge`, never a 5xx.
+ */
+function jsonResponse(
+  body: unknown,
+  acceptEncoding: string,
+  options: JsonOptions = {},
+): APIGatewayProxyStructuredResultV2 {
   const text = JSON.stringify(body);
-  const headers = { ...CORS_HEADERS, "content-type": "application/json" };
+  const headers = { ...CORS_HEADERS, ...options.headers, "content-type": "application/json" };
+  let response: APIGatewayProxyStructuredResultV2 = { statusCode: 200, headers, body: text };
   if (text.length > COMPRESS_ABOVE_BYTES && /\bgzip\b/i.test(acceptEncoding)) {
-    return {
+    response = {
       statusCode: 200,
       headers: { ...headers, "content-encoding": "gzip", vary: "accept-encoding" },
       body: gzipSync(text).toString("base64"),
       isBase64Encoded: true,
     };
   }
-  return { statusCode: 200, headers, body: text };
+  const size = response.body?.length ?? 0;
+  if (size > MEASURE_ABOVE_BYTES && Buffer.byteLength(JSON.stringify(response)) > MAX_RESPONSE_BYTES) {
+    return errorResponse(
+      413,
+      "ResponseTooLarge",
+      options.tooLarge ??
+        "The answer is larger than one API response can carry (6 MB); ask for less of it at a time.",
+      options.headers,
+    );
+  }
+  return response;
 }
 
 export function toResponse(result: RouteResult, acceptEncoding = ""): APIGatewayProxyStructuredResultV2 {
   switch (result.kind) {
     case "json":
-      return jsonResponse(result.body, acceptEncoding);
+      return jsonResponse(result.body, acceptEncoding, result.options);
     case "redirect":
       return { statusCode: 302, headers: { ...CORS_HEADERS, location: result.location }, body: "" };
     case "bytes":

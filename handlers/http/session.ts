@@ -11,8 +11,8 @@ import {
   stopSession,
 } from "../../core/sessions/session-control.ts";
 import { listSessionJobPage } from "../../core/sessions/session-job-pages.ts";
-import { listSessionJobRecords } from "../../core/sessions/session-listing.ts";
-import { createSession, listSessionIds } from "../../core/sessions/session-store.ts";
+import { listSessionJobRecords, pagingAdvice } from "../../core/sessions/session-listing.ts";
+import { createSession, listSessionIds, type SessionRecord } from "../../core/sessions/session-store.ts";
 import { summarizeSession } from "../../core/sessions/session-summary.ts";
 import { parseJsonBody } from "../../core/validation.ts";
 import { createHttpHandler, type HttpRequest, type Routes } from "./http-handler.ts";
@@ -23,6 +23,17 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 function sessionId({ params }: HttpRequest): string {
   return params.sid ?? "";
+}
+
+/** `Foqus-Session-State` and, while the backend works on its jobs, `Foqus-Fan-Out`. */
+function sessionHeaders(session: SessionRecord): Record<string, string> {
+  const fanOut = session.FanOut;
+  return {
+    "foqus-session-state": session.State,
+    ...(fanOut
+      ? { "foqus-fan-out": `${fanOut.Kind}; since=${fanOut.Since}; jobs=${fanOut.Jobs}; page=${fanOut.Page}` }
+      : {}),
+  };
 }
 
 function idempotencyKeyOf(request: HttpRequest): string | undefined {
@@ -42,8 +53,18 @@ export const routes: Routes = {
 
   "GET /session": async ({ caller }) => json(await listSessionIds(caller.username)),
 
-  "GET /session/{sid}": async (request) =>
-    json(await listSessionJobRecords(request.caller.username, sessionId(request))),
+  // The jobs (whole, or a page with ?page=&rpp=), with the session's state and any fan-out in
+  // progress in headers: a client polling a large start or kill sees it converge.
+  "GET /session/{sid}": async (request) => {
+    const { session, jobs } = await listSessionJobRecords(request.caller.username, sessionId(request), {
+      page: request.query.page,
+      rpp: request.query.rpp,
+    });
+    return json(jobs, {
+      headers: sessionHeaders(session),
+      tooLarge: `The answer is larger than one response can carry (6 MB). ${pagingAdvice(session.SessionId)} A smaller rpp makes smaller pages.`,
+    });
+  },
 
   "POST /session/{sid}": async (request) => {
     const jobs = parseJsonBody(request.text, APPEND_EXAMPLE);

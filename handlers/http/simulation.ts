@@ -4,7 +4,6 @@
  * to 5 GB go through presigned S3 URLs (`?method=putObject|getObject`, or `?SignedUrl=True` on
  * PUT), answered with 302 so the client talks to S3 directly.
  */
-import * as z from "zod";
 import { ValidationError } from "../../core/errors.ts";
 import { assertValidInputPath, assertValidSimulationName } from "../../core/simulations/simulation.ts";
 import {
@@ -17,15 +16,16 @@ import {
   uploadInputFile,
 } from "../../core/simulations/simulation-actions.ts";
 import { parseJsonBody, validate } from "../../core/validation.ts";
+import * as z from "../../core/zod.ts";
 import { createHttpHandler, type HttpRequest, type Routes } from "./http-handler.ts";
 import { bytes, json, redirect } from "./respond.ts";
 
 const SimulationSchema = z.object({
   Application: z
     .string({ error: "Application is required, e.g. foqus (GET /application lists them)" })
-    .min(1),
-  Name: z.string().optional(),
-  StagedInputs: z.array(z.unknown()).optional(),
+    .check(z.minLength(1)),
+  Name: z.optional(z.string()),
+  StagedInputs: z.optional(z.array(z.unknown())),
 });
 
 function nameOf({ params }: HttpRequest): string {

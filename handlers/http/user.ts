@@ -1,10 +1,10 @@
 /** @module http/user — the caller's account, and plan changes by admins (a billing integration). */
-import * as z from "zod";
 import { ForbiddenError } from "../../core/errors.ts";
 import { changePlan } from "../../core/tiers/plan-change.ts";
 import { assertValidUsername, Roles } from "../../core/users/user.ts";
 import { getUser } from "../../core/users/user-store.ts";
 import { parseJsonBody, validate } from "../../core/validation.ts";
+import * as z from "../../core/zod.ts";
 import { createHttpHandler, type Routes } from "./http-handler.ts";
 import { json } from "./respond.ts";
 

@@ -2,7 +2,9 @@
 # FOQUS Cloud Linux worker image (Amazon Linux 2023)
 #
 # Bakes Node.js 22, the worker (core/ and worker/ of this repository with their dependencies)
-# in /opt/foqus, the systemd unit foqus-worker.service (images/worker/), and FOQUS
+# in /opt/foqus, the systemd unit foqus-worker.service (images/worker/; its output goes to
+# /var/log/foqus/worker.log, rotated by logrotate), the Amazon CloudWatch agent (the distribution's
+# package, enabled at boot; configured by the pool's user data), and FOQUS
 # (`pip install ccsi-foqus==<foqus_version>`) in its own venv, /opt/foqus-venv, on the
 # distribution's Python (images/worker/install-foqus.sh). /etc/foqus/image.env gets
 # FOQUS_PYTHON=/opt/foqus-venv/bin/python, so the worker runs the `foqus` application (flowsheets
@@ -156,7 +158,7 @@ source "amazon-ebs" "linux_worker" {
 
   ssh_username    = "ec2-user"
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
-  ami_description = "FOQUS Cloud worker: Amazon Linux 2023, Node.js 22, /opt/foqus, foqus-worker.service, ccsi-foqus ${var.foqus_version} in ${var.foqus_venv}."
+  ami_description = "FOQUS Cloud worker: Amazon Linux 2023, Node.js 22, /opt/foqus, foqus-worker.service, the CloudWatch agent, ccsi-foqus ${var.foqus_version} in ${var.foqus_venv}."
 
   source_ami_filter {
     filters = {
@@ -224,6 +226,8 @@ build {
       "${local.repository}/package-lock.json",
       "${local.repository}/tsconfig.json",
       "${local.repository}/images/worker/foqus-worker.service",
+      "${local.repository}/images/worker/foqus-worker.logrotate",
+      "${local.repository}/images/worker/amazon-cloudwatch-agent-wait.conf",
       "${local.repository}/images/worker/install-foqus.sh",
     ]
     destination = "/tmp/foqus-src/"
@@ -259,13 +263,31 @@ build {
       "cd /opt/foqus && sudo -u foqus /usr/bin/node --import tsx --input-type=module -e \"await import('./worker/engines/registry.ts'); await import('./worker/worker.ts'); console.log('worker modules load')\"",
 
       # Cache of staged simulation files (the unit's only writable path), the configuration
-      # folder the user data writes worker.env into, and the unit.
+      # folder the user data writes worker.env into, the log folder (systemd opens the unit's
+      # worker.log there as root; logrotate copies and truncates it), and the unit.
       "install -d -m 0750 -o foqus -g foqus /var/cache/foqus",
       "install -d -m 0755 -o root -g root /etc/foqus",
+      "install -d -m 0750 -o root -g root /var/log/foqus",
+      "dnf -y install logrotate",
+      "install -m 0644 -o root -g root /tmp/foqus-src/foqus-worker.logrotate /etc/logrotate.d/foqus-worker",
+      "logrotate --debug /etc/logrotate.d/foqus-worker",
+      "systemctl enable logrotate.timer",
       "install -m 0644 -o root -g root /tmp/foqus-src/foqus-worker.service /etc/systemd/system/foqus-worker.service",
       "systemd-analyze verify /etc/systemd/system/foqus-worker.service",
+
+      # The CloudWatch agent, Amazon Linux 2023's own package (x86_64 and arm64, signed by the
+      # distribution's repository key), enabled at boot. It ships worker.log to the pool's log
+      # group and relays the worker's X-Ray segments; its config names the pool, so the pool's
+      # user data writes it and runs `amazon-cloudwatch-agent-ctl -a fetch-config -s`. Until then
+      # the drop-in's condition keeps it from starting (and failing) on every boot.
+      "dnf -y install amazon-cloudwatch-agent",
+      "test -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
+      "install -d -m 0755 -o root -g root /etc/systemd/system/amazon-cloudwatch-agent.service.d",
+      "install -m 0644 -o root -g root /tmp/foqus-src/amazon-cloudwatch-agent-wait.conf /etc/systemd/system/amazon-cloudwatch-agent.service.d/foqus-wait-for-config.conf",
       "systemctl daemon-reload",
+      "systemctl enable amazon-cloudwatch-agent.service",
       "systemctl enable foqus-worker.service",
+      "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a status",
     ]
   }
 

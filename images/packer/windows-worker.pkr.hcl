@@ -3,7 +3,9 @@
 #
 # Bakes Node.js 22 (C:\nodejs), the worker (core/ and worker/ of this repository with their
 # dependencies) in C:\foqus, the Windows service FoqusWorker
-# (images/worker/install-windows-service.ps1), and FOQUS for the `foqus` application
+# (images/worker/install-windows-service.ps1; its log is C:\ProgramData\foqus\logs\worker.log),
+# the Amazon CloudWatch agent (its MSI; the service starts at boot, configured by the pool's user
+# data), and FOQUS for the `foqus` application
 # (images/worker/install-foqus.ps1): Miniforge in C:\miniforge3, a conda env
 # C:\miniforge3\envs\foqus with `pip install ccsi-foqus==<foqus_version>`, its folders on the
 # machine PATH, FOQUS_PYTHON (machine variable) = its python.exe, NoInteractiveServices = 0.
@@ -25,7 +27,8 @@
 # "Aspen Plus and ACM"). The user data leaves other machine variables alone.
 #
 # The build instance needs outbound internet access (nodejs.org, the npm registry, GitHub for
-# Miniforge, conda-forge, PyPI, and wherever the simulator installers are).
+# Miniforge, conda-forge, PyPI, the CloudWatch agent's S3 bucket, and wherever the simulator
+# installers are).
 ################################################################################
 
 packer {
@@ -208,6 +211,28 @@ variable "worker_service_interactive" {
   default     = false
 }
 
+variable "cloudwatch_agent_msi_url" {
+  description = "The Amazon CloudWatch agent's Windows x64 MSI, from its published download location (or a Region's copy, https://amazoncloudwatch-agent-<region>.s3.<region>.amazonaws.com/windows/amd64/latest/amazon-cloudwatch-agent.msi). Its Authenticode signature is checked."
+  type        = string
+  default     = "https://amazoncloudwatch-agent.s3.amazonaws.com/windows/amd64/latest/amazon-cloudwatch-agent.msi"
+
+  validation {
+    condition     = can(regex("^https://", var.cloudwatch_agent_msi_url))
+    error_message = "cloudwatch_agent_msi_url must be an https URL."
+  }
+}
+
+variable "cloudwatch_agent_msi_sha256" {
+  description = "SHA-256 of the CloudWatch agent MSI. \"\" (the default) checks only its Authenticode signature (\"latest\" moves); set it to pin one release yourself."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cloudwatch_agent_msi_sha256 == "" || can(regex("^[0-9A-Fa-f]{64}$", var.cloudwatch_agent_msi_sha256))
+    error_message = "cloudwatch_agent_msi_sha256 must be empty or 64 hexadecimal digits."
+  }
+}
+
 variable "vpc_id" {
   description = "Required. VPC the temporary build instance runs in (no default VPC is assumed), e.g. \"vpc-0123456789abcdef0\"; `make ami` passes the environment's."
   type        = string
@@ -281,7 +306,7 @@ source "amazon-ebs" "windows_worker" {
   associate_public_ip_address = var.associate_public_ip_address
 
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
-  ami_description = "FOQUS Cloud worker: Windows Server 2022, Node.js 22, C:\\foqus, service FoqusWorker, ccsi-foqus ${var.foqus_version} in C:\\miniforge3\\envs\\foqus."
+  ami_description = "FOQUS Cloud worker: Windows Server 2022, Node.js 22, C:\\foqus, service FoqusWorker, the CloudWatch agent, ccsi-foqus ${var.foqus_version} in C:\\miniforge3\\envs\\foqus."
 
   source_ami_filter {
     filters = {
@@ -439,6 +464,38 @@ build {
       "& 'C:\\foqus\\service\\install-windows-service.ps1' -AppDir 'C:\\foqus' -NodeExe 'C:\\nodejs\\node.exe'${local.service_options}",
       "& sc.exe qc FoqusWorker",
       "& sc.exe qfailure FoqusWorker",
+    ]
+  }
+
+  # The Amazon CloudWatch agent, from its MSI (Authenticode-checked, and SHA-256 when pinned),
+  # whose service AmazonCloudWatchAgent starts at boot. It ships C:\ProgramData\foqus\logs\worker.log
+  # to the pool's log group and relays the worker's X-Ray segments; its config names the pool,
+  # so the pool's user data writes it and runs `amazon-cloudwatch-agent-ctl.ps1 -a fetch-config -s`.
+  provisioner "powershell" {
+    environment_vars = [
+      "CLOUDWATCH_AGENT_MSI_URL=${var.cloudwatch_agent_msi_url}",
+      "CLOUDWATCH_AGENT_MSI_SHA256=${var.cloudwatch_agent_msi_sha256}",
+    ]
+    inline = [
+      "$ErrorActionPreference = 'Stop'",
+      "[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12",
+      "$ProgressPreference = 'SilentlyContinue'",
+      "$msi = Join-Path $env:TEMP 'amazon-cloudwatch-agent.msi'",
+      "Invoke-WebRequest -UseBasicParsing -Uri $env:CLOUDWATCH_AGENT_MSI_URL -OutFile $msi",
+      "$signature = Get-AuthenticodeSignature -LiteralPath $msi",
+      "if ($signature.Status -ne 'Valid' -or $signature.SignerCertificate.Subject -notmatch 'Amazon') { throw ('The CloudWatch agent MSI is not signed by Amazon: ' + $signature.Status + ' ' + $signature.SignerCertificate.Subject) }",
+      "if ($env:CLOUDWATCH_AGENT_MSI_SHA256 -ne '') {",
+      "  $actual = (Get-FileHash -Algorithm SHA256 -LiteralPath $msi).Hash",
+      "  if ($actual -ne $env:CLOUDWATCH_AGENT_MSI_SHA256.ToUpperInvariant()) { throw ('Checksum mismatch for the CloudWatch agent MSI: ' + $actual) }",
+      "}",
+      "$install = Start-Process -FilePath msiexec.exe -ArgumentList @('/i', ('\"' + $msi + '\"'), '/qn', '/norestart') -Wait -PassThru",
+      "if ($install.ExitCode -ne 0) { throw ('The CloudWatch agent installer failed with exit code ' + $install.ExitCode) }",
+      "Remove-Item -LiteralPath $msi -Force",
+      "$ctl = 'C:\\Program Files\\Amazon\\AmazonCloudWatchAgent\\amazon-cloudwatch-agent-ctl.ps1'",
+      "if (-not (Test-Path -LiteralPath $ctl)) { throw ('The CloudWatch agent installed no ' + $ctl) }",
+      "Set-Service -Name AmazonCloudWatchAgent -StartupType Automatic",
+      "$version = Get-Content -LiteralPath 'C:\\Program Files\\Amazon\\AmazonCloudWatchAgent\\CWAGENT_VERSION'",
+      "Write-Host ('CloudWatch agent ' + $version + ', service AmazonCloudWatchAgent ' + (Get-Service -Name AmazonCloudWatchAgent).StartType)",
     ]
   }
 

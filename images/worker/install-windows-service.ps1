@@ -17,6 +17,10 @@
       variables and then restarts the service; a service inherits the environment the Service
       Control Manager read at boot, which does not have them yet, so the wrapper reads them
       itself. TEMP/TMP point at DataDir\tmp, and WORKER_CACHE_DIR defaults to DataDir\cache;
+    - sets WORKER_CONFIG_FROM_TAGS=1 unless a machine variable sets it (0 turns it off), as the
+      Linux image's systemd unit does: any worker setting the machine variables leave unset is
+      read from the instance's tags through IMDSv2 (worker/instance-lifecycle.ts
+      settingsFromTags; the pool's launch template makes tags readable there);
     - appends the worker's output to DataDir\logs\worker.log (moved to worker.log.1 at start
       once it passes 50 MB);
     - on stop, closes the worker's stdin. Windows has no SIGTERM to send; the stop hook (a
@@ -196,6 +200,9 @@ public sealed class FoqusWorkerService : ServiceBase
         info.Environment["TEMP"] = tmp;
         info.Environment["TMP"] = tmp;
         if (!info.Environment.ContainsKey("WORKER_CACHE_DIR")) info.Environment["WORKER_CACHE_DIR"] = cache;
+        // What the machine variables leave unset comes from the instance's tags (IMDSv2), as on
+        // Linux (foqus-worker.service); a machine variable WORKER_CONFIG_FROM_TAGS=0 turns it off.
+        if (!info.Environment.ContainsKey("WORKER_CONFIG_FROM_TAGS")) info.Environment["WORKER_CONFIG_FROM_TAGS"] = "1";
 
         worker = new Process();
         worker.StartInfo = info;

@@ -63,6 +63,8 @@ export interface Stack {
   password: string;
   awsEndpoint: string;
   outputs: StackOutputs;
+  /** This run's Terraform directory (its data dir and `terraform.tfstate`); removed on stop. */
+  terraformDir: string;
   moto: MotoServer;
   workers: ChildProcess[];
   /** Starts one more worker process (tests kill and replace workers). */
@@ -190,7 +192,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const foqus = findFoqusRuntime();
     const foqusEnv = foqusWorkerEnvironment(foqus);
     const addWorker = (extraEnv: Record<string, string> = {}) => {
-      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "worker/main.ts")], {
+      // WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the workers (a
+      // profile of the worker's own CPU; NODE_OPTIONS refuses --cpu-prof).
+      const nodeArgs = (process.env.WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+      const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "worker/main.ts")], {
         cwd: ROOT,
         env: {
           ...process.env,
@@ -236,6 +241,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       password,
       awsEndpoint: moto.endpoint,
       outputs,
+      terraformDir: workDir,
       moto,
       workers,
       addWorker,

@@ -22,6 +22,8 @@ export interface StackOutputs {
   job_dead_letter_queue_urls: Record<string, string>;
   archive_queue_url: string;
   restore_queue_url: string;
+  /** Pages of large starts, stops, kills and deletes (the fan-out function). */
+  fanout_queue_url: string;
   notification_topic_arn: string;
   function_names: Record<string, string>;
   function_environment: Record<string, string>;

@@ -2,12 +2,13 @@
  * @module local/runtime/backend-triggers
  * What Lambda's event-source mappings do on AWS, for the whole backend at once: the update
  * processor on the update queue and on every pool's job dead-letter queue (SQS triggers), the
- * submit publisher on the jobs table's stream, the archiver and the restorer on their queues,
- * and what EventBridge Scheduler does with due archive schedules (moto never fires them). The
- * local stack and the tests start it.
+ * submit publisher on the jobs table's stream, the archiver, the restorer and the fan-out
+ * function on their queues, and what EventBridge Scheduler does with due archive schedules
+ * (moto never fires them). The local stack and the tests start it.
  */
 import type { DynamoDBStreamEvent, SQSEvent } from "aws-lambda";
 import type { StackOutputs } from "../env/terraform.ts";
+import { observed } from "./lambda-context.ts";
 import { type SchedulerPump, startSchedulerPump } from "./scheduler-pump.ts";
 import { type SqsTrigger, startSqsTrigger } from "./sqs-trigger.ts";
 import { type StreamTrigger, startStreamTrigger } from "./stream-trigger.ts";
@@ -32,10 +33,18 @@ export async function startBackendTriggers(
   outputs: StackOutputs,
   options: BackendTriggerOptions = {},
 ): Promise<BackendTriggers> {
-  const { handler: updateProcessor } = await import("../../handlers/update-processor.ts");
-  const { handler: submitPublisher } = await import("../../handlers/submit-publisher.ts");
-  const { handler: archiver } = await import("../../handlers/archiver.ts");
-  const { handler: restorer } = await import("../../handlers/restorer.ts");
+  // Each handler timed for the invocation observer, under its function's name (lambda-context.ts).
+  const updateProcessor = observed(
+    "update-processor",
+    (await import("../../handlers/update-processor.ts")).handler,
+  );
+  const submitPublisher = observed(
+    "submit-publisher",
+    (await import("../../handlers/submit-publisher.ts")).handler,
+  );
+  const archiver = observed("archiver", (await import("../../handlers/archiver.ts")).handler);
+  const restorer = observed("restorer", (await import("../../handlers/restorer.ts")).handler);
+  const fanOut = observed("fan-out", (await import("../../handlers/fan-out.ts")).handler);
   const queues = [outputs.update_queue_url, ...Object.values(outputs.job_dead_letter_queue_urls)];
   const triggers: (SqsTrigger | StreamTrigger | SchedulerPump)[] = [];
   try {
@@ -56,6 +65,8 @@ export async function startBackendTriggers(
     const tierHandlers = [
       { queueUrl: outputs.archive_queue_url, functionName: "archiver", handler: archiver },
       { queueUrl: outputs.restore_queue_url, functionName: "restorer", handler: restorer },
+      // Pages of large starts, stops, kills and deletes (core/sessions/fan-out.ts).
+      { queueUrl: outputs.fanout_queue_url, functionName: "fan-out", handler: fanOut },
     ];
     for (const { queueUrl, functionName, handler } of tierHandlers) {
       triggers.push(

@@ -34,7 +34,7 @@ import {
   ROUTES,
   UNAUTHENTICATED_ROUTES,
 } from "../../handlers/route-table.ts";
-import { lambdaContext } from "./lambda-context.ts";
+import { lambdaContext, observed } from "./lambda-context.ts";
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway HTTP API payload limit
 const MAX_LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024; // Lambda synchronous invocation limit
@@ -174,12 +174,12 @@ export interface Gateway {
 export async function createGatewayHandler(
   options: Pick<GatewayOptions, "onRequest"> = {},
 ): Promise<RequestListener> {
-  const authorize = await loadAuthorizer();
+  const authorize = observed("authorizer", await loadAuthorizer());
   const handlers = new Map<string, HttpHandler>();
   const handlerFor = async (name: string) => {
     let handler = handlers.get(name);
     if (!handler) {
-      handler = await loadHandler(name);
+      handler = observed(name, await loadHandler(name));
       handlers.set(name, handler);
     }
     return handler;

@@ -8,7 +8,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand } from "@aws-sdk/client-scheduler";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { schedulerClient, sqsClient } from "../../core/aws/clients.ts";
+import { schedulerClient } from "../../core/aws/scheduler-client.ts";
+import { sqsClient } from "../../core/aws/sqs-client.ts";
 import { config } from "../../core/config.ts";
 
 export interface SchedulerPump {

@@ -12,7 +12,7 @@ import {
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { sqsClient } from "../../core/aws/clients.ts";
+import { sqsClient } from "../../core/aws/sqs-client.ts";
 import { lambdaContext } from "./lambda-context.ts";
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;

@@ -16,7 +16,7 @@ import {
   GetShardIteratorCommand,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { dynamoDbClient } from "../../core/aws/clients.ts";
+import { dynamoDbClient } from "../../core/aws/dynamodb-client.ts";
 import { config } from "../../core/config.ts";
 import { lambdaContext } from "./lambda-context.ts";
 

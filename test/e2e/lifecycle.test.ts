@@ -8,7 +8,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } 
 import test from "ava";
 import type { JobRecord as Job, JobRequest } from "../../client/api-client.ts";
 import { readReadyPages } from "../../client/result-pages.ts";
-import { sqsClient } from "../../core/aws/clients.ts";
+import { sqsClient } from "../../core/aws/sqs-client.ts";
 import { newEvent } from "../../core/events/event-publisher.ts";
 import { EventTypes } from "../../core/events/events.ts";
 import {

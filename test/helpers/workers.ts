@@ -127,7 +127,7 @@ export function startWorker(settings: Record<string, string> = {}): TestWorker {
  */
 export async function clearJobQueues(): Promise<void> {
   const { PurgeQueueCommand } = await import("@aws-sdk/client-sqs");
-  const { sqsClient } = await import("../../core/aws/clients.ts");
+  const { sqsClient } = await import("../../core/aws/sqs-client.ts");
   const queues = [...Object.values(stack.outputs.job_queue_urls), stack.outputs.update_queue_url];
   await Promise.all(queues.map((QueueUrl) => sqsClient().send(new PurgeQueueCommand({ QueueUrl }))));
 }

@@ -16,8 +16,9 @@
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import test, { type ExecutionContext } from "ava";
-import { type AnyClient, s3Client, useClientPlugin } from "../../core/aws/clients.ts";
+import { type AnyClient, useClientPlugin } from "../../core/aws/clients.ts";
 import { queryAll } from "../../core/aws/dynamo-batch.ts";
+import { s3Client } from "../../core/aws/s3-client.ts";
 import { config } from "../../core/config.ts";
 import { applyEvent } from "../../core/jobs/apply-event.ts";
 import { listSessionJobs } from "../../core/jobs/job-store.ts";

@@ -7,8 +7,10 @@ import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand } fro
 import test from "ava";
 import { runAdmin } from "../../cli/admin.ts";
 import { FoqusClient } from "../../client/api-client.ts";
-import { type AnyClient, s3Client, snsClient, useClientPlugin } from "../../core/aws/clients.ts";
+import { type AnyClient, useClientPlugin } from "../../core/aws/clients.ts";
 import { queryAll } from "../../core/aws/dynamo-batch.ts";
+import { s3Client } from "../../core/aws/s3-client.ts";
+import { snsClient } from "../../core/aws/sns-client.ts";
 import { config } from "../../core/config.ts";
 import { listSessionJobs } from "../../core/jobs/job-store.ts";
 import { outputKey, putOutput } from "../../core/results/output-store.ts";

@@ -6,27 +6,11 @@
 import test from "ava";
 import fc from "fast-check";
 import type { EventType, FoqusEvent } from "../../core/events/events.ts";
-import { appendJobs } from "../../core/jobs/append-jobs.ts";
 import { applyEvent } from "../../core/jobs/apply-event.ts";
 import { getJob } from "../../core/jobs/job-store.ts";
 import { closeResultPage, markPageRead, readResultPage } from "../../core/results/result-store.ts";
-import { createSession } from "../../core/sessions/session-store.ts";
-import { putSimulation } from "../../core/simulations/simulation-store.ts";
 import { makeEvent } from "../helpers/factories.ts";
-import { uniqueName } from "../helpers/stack.ts";
-
-async function sessionWithJobs(count: number) {
-  const username = uniqueName("user");
-  const sim = uniqueName("sim");
-  await putSimulation(username, sim, "fake");
-  const session = await createSession(username);
-  const ids = await appendJobs(
-    username,
-    session.SessionId,
-    Array.from({ length: count }, (_, i) => ({ Simulation: sim, Input: { i } })),
-  );
-  return { username, sid: session.SessionId, ids };
-}
+import { sessionWithJobs } from "../helpers/job-sessions.ts";
 
 function jobEvent(
   username: string,

@@ -19,7 +19,7 @@ const faults = {
   publishCallsBeforeOutage: -1,
   /** TransactWriteItems calls to let through before one fails with throttling (-1: none). */
   transactionsBeforeThrottle: -1,
-  /** UpdateItem calls to let through before every later one fails with throttling (-1: none). */
+  /** Claim transactions (TransactWriteItems of job updates) to let through before every later one fails with throttling (-1: none). */
   claimsBeforeThrottle: -1,
 };
 let publishCalls = 0;
@@ -52,7 +52,10 @@ useClientPlugin((client: AnyClient) => {
         }
         faults.transactionsBeforeThrottle -= 1;
       }
-      if (context.commandName === "UpdateItemCommand" && faults.claimsBeforeThrottle >= 0) {
+      const isClaim =
+        context.commandName === "TransactWriteItemsCommand" &&
+        (args.input.TransactItems as { Update?: unknown }[] | undefined)?.[0]?.Update !== undefined;
+      if (isClaim && faults.claimsBeforeThrottle >= 0) {
         if (faults.claimsBeforeThrottle === 0) {
           throw Object.assign(new Error("injected: rate of requests exceeds the allowed throughput"), {
             name: "ThrottlingException",
@@ -152,15 +155,15 @@ test.serial(
     const ids = await appendJobs(
       username,
       SessionId,
-      Array.from({ length: 15 }, (_, i) => ({ Simulation: sim, Input: { i } })),
+      Array.from({ length: 250 }, (_, i) => ({ Simulation: sim, Input: { i } })),
     );
-    // Throttled for good after 6 claims (the start dies or gives up there).
-    faults.claimsBeforeThrottle = 6;
+    // Throttled for good after one claim transaction (the start dies or gives up there).
+    faults.claimsBeforeThrottle = 1;
     await t.throwsAsync(startSession(username, SessionId), { message: /throughput/ });
     faults.claimsBeforeThrottle = -1;
     const afterFailure = await listSessionJobs(SessionId);
     const claimed = afterFailure.filter((job) => job.State === "submit").map((job) => job.JobId);
-    t.true(claimed.length >= 1 && claimed.length <= 6, `${claimed.length} claimed before the failure`);
+    t.true(claimed.length >= 1 && claimed.length < 250, `${claimed.length} claimed before the failure`);
     // Each claim is a change into submit, which the stream hands to the submit publisher.
     const asStreamRecords = afterFailure.map((job, i) => ({
       eventID: `r${i}`,
@@ -186,6 +189,9 @@ test.serial(
     const retried = await startSession(username, SessionId);
     t.deepEqual([...retried, ...claimed].sort(), [...ids].sort());
     t.true((await listSessionJobs(SessionId)).every((job) => job.State === "submit"));
+    // Counted in the claims' own transactions: the failed one added nothing.
+    const { readClaimed } = await import("../../core/results/result-store.ts");
+    t.is(await readClaimed(SessionId), 250);
   },
 );
 

@@ -12,7 +12,7 @@ import {
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
 import test from "ava";
-import { sqsClient } from "../../core/aws/clients.ts";
+import { sqsClient } from "../../core/aws/sqs-client.ts";
 import { RELEASES_ATTRIBUTE } from "../../core/jobs/worker-lost.ts";
 import { SqsJobQueue } from "../../worker/job-queue.ts";
 import { uniqueName } from "../helpers/stack.ts";

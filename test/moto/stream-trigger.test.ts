@@ -9,7 +9,7 @@ import { CreateTableCommand, DeleteTableCommand } from "@aws-sdk/client-dynamodb
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import test from "ava";
 import type { DynamoDBStreamEvent } from "aws-lambda";
-import { documentDbClient, dynamoDbClient } from "../../core/aws/clients.ts";
+import { documentDbClient, dynamoDbClient } from "../../core/aws/dynamodb-client.ts";
 import { startStreamTrigger } from "../../local/runtime/stream-trigger.ts";
 import { uniqueName } from "../helpers/stack.ts";
 

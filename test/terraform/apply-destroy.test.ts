@@ -94,6 +94,7 @@ const EXPECTED_EXTRA_FUNCTIONS = [
   "submit-publisher",
   "archiver",
   "restorer",
+  "fan-out",
 ];
 
 const routes = (
@@ -106,7 +107,27 @@ const routes = (
 const FIXED_IMAGE_DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
 
 /** The root outputs the test reads: the local runtime's, the dashboard's name and the image. */
-type Outputs = StackOutputs & { dashboard_name: string; lambda_image_uri: string; alarm_topic_arn: string };
+type Outputs = StackOutputs & {
+  dashboard_name: string;
+  lambda_image_uri: string;
+  alarm_topic_arn: string;
+  worker_log_group_names: Record<string, string>;
+};
+
+/** Every resource in `terraform show -json`, by address, with its attribute values. */
+function stateResources(shown: unknown): Map<string, Record<string, unknown>> {
+  interface Module {
+    resources?: Array<{ address: string; values: Record<string, unknown> }>;
+    child_modules?: Module[];
+  }
+  const resources = new Map<string, Record<string, unknown>>();
+  const walk = (module: Module | undefined): void => {
+    for (const resource of module?.resources ?? []) resources.set(resource.address, resource.values);
+    for (const child of module?.child_modules ?? []) walk(child);
+  };
+  walk((shown as { values?: { root_module?: Module } }).values?.root_module);
+  return resources;
+}
 
 /** The tail of a failed command's output, for assertion messages. */
 function tail(result: TerraformResult): string {
@@ -245,6 +266,15 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
     deadLetterTargetArn: updateDlqArn,
     maxReceiveCount: 5,
   });
+  // The fan-out queue (its planned URL, which every function gets) redrives to its own DLQ.
+  t.is(outputs.function_environment.FANOUT_QUEUE_URL, outputs.fanout_queue_url);
+  const fanOutQueue = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: outputs.fanout_queue_url, AttributeNames: ["All"] }),
+  );
+  t.regex(
+    JSON.parse(fanOutQueue.Attributes?.RedrivePolicy ?? "{}").deadLetterTargetArn ?? "",
+    /:foqus-fanout-dlq$/,
+  );
 
   // Assess: every subscription of the topic, by queue ARN. The update queue takes all events;
   // each job queue only job.submit of its pool's applications.
@@ -323,6 +353,11 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
     "module.result_tiers.aws_sns_topic.notifications",
     'module.result_tiers.aws_sqs_queue.this["archive"]',
     'module.result_tiers.aws_sqs_queue.dlq["restore"]',
+    // Pages of large starts, stops, kills and deletes: the queue, its DLQ and alarm, the trigger.
+    "module.functions.aws_sqs_queue.fanout",
+    "module.functions.aws_sqs_queue.fanout_dlq",
+    "module.functions.aws_cloudwatch_metric_alarm.fanout_dead_letter",
+    "module.functions.aws_lambda_event_source_mapping.fanout",
   ]) {
     t.true(addresses.includes(address), `${address} is in the state`);
   }
@@ -348,6 +383,54 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
       addresses.includes(`module.worker_pool["${pool}"].aws_autoscaling_lifecycle_hook.drain`),
       `pool ${pool} has its termination hook`,
     );
+  }
+
+  // Assess: each pool's worker log group, and the CloudWatch agent config its user data writes
+  // (rendered, as the instances get it): that group, a stream per instance, the worker's log
+  // file, and the X-Ray listener the worker's AWS_XRAY_DAEMON_ADDRESS names.
+  const shown = await terraform(["show", "-json", "-no-color"]);
+  t.is(shown.code, 0, `terraform show failed: ${tail(shown)}`);
+  const resources = stateResources(JSON.parse(shown.stdout));
+  const workerLogFiles: Record<string, string> = {
+    linux: "/var/log/foqus/worker.log",
+    windows: "C:\\ProgramData\\foqus\\logs\\worker.log",
+  };
+  t.deepEqual(
+    outputs.worker_log_group_names,
+    Object.fromEntries(
+      Object.keys(EXPECTED_POOL_APPLICATIONS).map((pool) => [pool, `/foqus/foqus/worker/${pool}`]),
+    ),
+  );
+  for (const pool of Object.keys(EXPECTED_POOL_APPLICATIONS)) {
+    const group = resources.get(`module.worker_pool["${pool}"].aws_cloudwatch_log_group.worker`);
+    t.is(group?.name, `/foqus/foqus/worker/${pool}`, `pool ${pool} has its log group`);
+    t.is(group?.retention_in_days, 30, `retention of pool ${pool}'s log group`);
+    const launchTemplate = resources.get(`module.worker_pool["${pool}"].aws_launch_template.this`);
+    const userData = Buffer.from(String(launchTemplate?.user_data ?? ""), "base64").toString("utf8");
+    const agent = JSON.parse(/^\{"logs":.*$/m.exec(userData)?.[0] ?? "null");
+    t.deepEqual(
+      agent?.logs?.logs_collected?.files?.collect_list,
+      [
+        {
+          file_path: workerLogFiles[pool],
+          log_group_name: `/foqus/foqus/worker/${pool}`,
+          log_stream_name: "{instance_id}",
+        },
+      ],
+      `pool ${pool}'s agent ships its worker's log`,
+    );
+    t.deepEqual(agent?.traces?.traces_collected?.xray, {
+      bind_address: "127.0.0.1:2000",
+      tcp_proxy: { bind_address: "127.0.0.1:2000" },
+    });
+    t.regex(
+      userData,
+      pool === "windows"
+        ? /SetEnvironmentVariable\('AWS_XRAY_DAEMON_ADDRESS', '127\.0\.0\.1:2000', 'Machine'\)/
+        : /^AWS_XRAY_DAEMON_ADDRESS="127\.0\.0\.1:2000"$/m,
+      `pool ${pool}'s worker sends its segments to the agent`,
+    );
+    t.regex(userData, /amazon-cloudwatch-agent-ctl(\.ps1')? -a fetch-config -m ec2 -c "?file:/);
   }
 
   // Act and assess: a second plan finds nothing to change (exit code 0, not 2).

@@ -47,7 +47,7 @@ test("the Lambda bundle carries the files inline and serves the same bytes", asy
     platform: "node",
     format: "esm",
     logLevel: "silent",
-    define: { CONSOLE_ASSETS: JSON.stringify(readConsoleSources()) },
+    define: { CONSOLE_ASSETS: JSON.stringify(JSON.stringify(readConsoleSources())) },
     banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
   });
   // Only the bundle's own directory exists there: a read from console/ would fail.

@@ -1,6 +1,6 @@
 /**
  * The update processor's job metrics (core/jobs/job-metrics.ts), as the dashboard reads them:
- * jobs entering each state, setup and running durations of ended jobs, worker-lost ends.
+ * jobs entering each state, queued, setup, running and total durations of ended jobs, worker-lost ends.
  */
 import test from "ava";
 import { EventTypes, type FoqusEvent } from "../../core/events/events.ts";
@@ -18,6 +18,7 @@ test("states are counted per event, durations per ended job, worker-lost ends ap
     metrics,
     event({
       event: EventTypes.jobSuccess,
+      submitTime: "2026-12-01T10:00:00.000Z",
       setupTime: "2026-12-01T10:00:01.000Z",
       runningTime: "2026-12-01T10:00:03.500Z",
     }),
@@ -27,7 +28,7 @@ test("states are counted per event, durations per ended job, worker-lost ends ap
     event({ event: EventTypes.jobError, errorClass: "worker-lost", runningTime: "2026-12-01T10:00:09.000Z" }),
   );
   t.deepEqual(metrics.entered, { submit: 1, setup: 1, success: 1, error: 1 });
-  t.deepEqual(metrics.durations, { setup: [2.5], running: [6.5, 1] });
+  t.deepEqual(metrics.durations, { queued: [1], setup: [2.5], running: [6.5, 1], total: [10] });
   t.is(metrics.workerLost, 1);
 });
 

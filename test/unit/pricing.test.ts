@@ -16,8 +16,10 @@ const job = (seconds: number, input: unknown = { x: 1 }) => ({
 test("every service in the price table names its source, and the table its region and date", (t) => {
   t.is(prices.region, "us-east-1");
   t.regex(prices.checked, /^\d{4}-\d{2}/);
-  for (const [name, service] of Object.entries(prices.services))
+  for (const [name, service] of Object.entries(prices.services)) {
     t.regex((service as { source: string }).source, /^https:\/\/aws\.amazon\.com\//, name);
+    t.regex((service as { checked: string }).checked, /^\d{4}-\d{2}/, name);
+  }
 });
 
 test("worker time is the jobs' run time over the jobs a worker runs at once", (t) => {

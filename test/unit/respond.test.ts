@@ -175,3 +175,22 @@ test("a small JSON body stays plain even when the client accepts gzip", (t) => {
   t.is(response.headers?.["content-encoding"], undefined);
   t.is(response.body, '{"Name":"sim-1"}');
 });
+
+test("a JSON answer too large for a Lambda response answers 413 with the route's advice, gzip or not", (t) => {
+  // Random hex compresses about 2:1 only: 9 MB of it is over 6 MB gzipped (and base64) too.
+  const hex = Array.from({ length: 9 * 1024 }, () => Math.random().toString(16).slice(2).padEnd(13, "0"))
+    .join("")
+    .repeat(80)
+    .slice(0, 9 * 1024 * 1024);
+  const result = json([hex], { headers: { "foqus-session-state": "open" }, tooLarge: "Page it: ?page=1." });
+  for (const acceptEncoding of ["", "gzip"]) {
+    const response = toResponse(result, acceptEncoding);
+    t.is(response.statusCode, 413, acceptEncoding || "identity");
+    t.deepEqual(bodyOf(response), { error: "ResponseTooLarge", message: "Page it: ?page=1." });
+    t.is(response.headers?.["foqus-session-state"], "open");
+    assertCors(t, response);
+  }
+  const fits = toResponse(json(["small"], { headers: { "foqus-session-state": "open" } }));
+  t.is(fits.statusCode, 200);
+  t.is(fits.headers?.["foqus-session-state"], "open");
+});

@@ -1,12 +1,28 @@
 import test from "ava";
-import { allRoutes, normalizePath } from "../../handlers/http/fallback.ts";
+import { normalizePath, routeLoaders } from "../../handlers/http/fallback.ts";
 import { matchRoute } from "../../handlers/route-table.ts";
 import routesFile from "../../handlers/routes.json" with { type: "json" };
 
 const declared = Object.keys(routesFile.routes).filter((key) => key !== "$default");
 
-test("every route in routes.json has a handler, and every handler a route", (t) => {
+test("every route in routes.json has a handler, and every handler a route", async (t) => {
+  const allRoutes = Object.assign(
+    {},
+    ...(await Promise.all(Object.values(routeLoaders).map((load) => load()))),
+  );
   t.deepEqual(Object.keys(allRoutes).sort(), [...declared].sort());
+});
+
+test("the fallback loads the routes of every function routes.json names, under that name", async (t) => {
+  const functions = new Set(
+    Object.values(routesFile.routes).filter((fn) => fn !== routesFile.routes.$default),
+  );
+  t.deepEqual(Object.keys(routeLoaders).sort(), [...functions].sort());
+  for (const [fn, load] of Object.entries(routeLoaders)) {
+    const routes = await load();
+    for (const [key, owner] of Object.entries(routesFile.routes))
+      if (owner === fn) t.truthy(routes[key], `the fallback's ${fn} routes serve ${key}`);
+  }
 });
 
 test("each route is served by the function routes.json names", async (t) => {

@@ -65,3 +65,11 @@ test("the same record delivered twice is the same event (the same id)", (t) => {
   const again = submitEventsOf([record("e9", "MODIFY", "create", "submit")]);
   t.is(once[0]?.event.id, again[0]?.event.id);
 });
+
+test("the start call's trace header, written with the claim, travels on the job.submit", (t) => {
+  const traced = record("e3", "MODIFY", "create", "submit");
+  const header = "Root=1-6a1b2c3d-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1";
+  (traced.dynamodb!.NewImage as Record<string, { S: string }>).TraceHeader = { S: header };
+  const [submitted] = submitEventsOf([traced]);
+  t.is(submitted?.event.trace, header);
+});

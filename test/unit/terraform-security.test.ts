@@ -4,10 +4,12 @@
  * - IAM: no Allow statement with a wildcard action; a "*" resource only with a reason beside it
  *   (a `# Resource "*": <why>` comment just above);
  * - every bucket's policy denies requests without TLS (aws:SecureTransport = false);
- * - every SNS topic is encrypted with KMS;
+ * - every SNS topic is encrypted with KMS, and the update topic traces with X-Ray;
  * - the update processor has reserved concurrency; the API stage throttles per route;
  * - workers get Session Manager's exact actions, not the AmazonSSMManagedInstanceCore policy,
- *   and exactly the Auto Scaling actions for their own group.
+ *   and exactly the Auto Scaling actions for their own group; their CloudWatch agent gets the
+ *   Logs actions on their own pool's log group and the X-Ray actions it relays with, not the
+ *   CloudWatchAgentServerPolicy.
  */
 import test from "ava";
 import routesFile from "../../handlers/routes.json" with { type: "json" };
@@ -162,6 +164,16 @@ test("every bucket's policy denies requests without TLS", (t) => {
   }
 });
 
+test("the update topic traces with X-Ray (Active) on AWS, so a job's trace reaches the worker", (t) => {
+  const [topic] = blocks(files, "resource").filter(
+    (block) => block.type === "aws_sns_topic" && block.file.module === "modules/messaging",
+  );
+  t.is(topic?.body.tracing_config, `\${var.topic_tracing_config}`);
+  const argument = String(moduleCall(files, "modules/messaging").topic_tracing_config ?? "");
+  // Only moto gets null (it never reads the setting back); every real deployment gets Active.
+  t.regex(argument, /var\.local_emulator \? null : "Active"/);
+});
+
 test("every SNS topic is encrypted with KMS", (t) => {
   const topics = blocks(files, "resource").filter((block) => block.type === "aws_sns_topic");
   t.true(topics.length >= 2, "the update topic and the alarm topic");
@@ -241,4 +253,31 @@ test("workers get Session Manager's exact actions and Auto Scaling on their own 
     /autoScalingGroupName\/\$\{local\.name\}"/,
     "the ARN names the pool's own group",
   );
+});
+
+test("workers' CloudWatch agent writes only its own pool's log group, and relays traces", (t) => {
+  const worker = allStatements.filter((statement) => statement.file.includes("modules/worker-pool/"));
+  const bySid = (sid: string) => worker.find((statement) => statement.sid === sid);
+  t.deepEqual(bySid("ShipWorkerLog")?.actions, [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogStreams",
+  ]);
+  const workerIam = files.find((file) => file.path.endsWith("modules/worker-pool/iam.tf"));
+  t.regex(
+    workerIam?.text ?? "",
+    /sid\s+= "ShipWorkerLog"\n.*\n\s+resources = \[aws_cloudwatch_log_group\.worker\.arn, "\$\{aws_cloudwatch_log_group\.worker\.arn\}:\*"\]\n/,
+    "the pool's own group and its streams, nothing else",
+  );
+  t.deepEqual(
+    worker.flatMap((statement) =>
+      statement.actions.filter((action) =>
+        /^logs:(CreateLogGroup|PutRetentionPolicy|DeleteLogGroup)$/.test(action),
+      ),
+    ),
+    [],
+    "Terraform owns the group and its retention",
+  );
+  t.deepEqual(bySid("SendWorkerTraces")?.actions, ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
+  t.deepEqual(bySid("SendWorkerTraces")?.resources, ["*"]);
 });

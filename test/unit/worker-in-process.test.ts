@@ -54,7 +54,7 @@ class MemoryQueue implements JobQueue {
     this.wake?.();
   }
 
-  send(session: string, job: string, releases?: number): Delivery {
+  send(session: string, job: string, releases?: number, trace?: string): Delivery {
     const body = JSON.stringify(
       newEvent({
         event: EventTypes.jobSubmit,
@@ -63,6 +63,7 @@ class MemoryQueue implements JobQueue {
         job,
         application: "fake",
         simulation: "sim",
+        ...(trace ? { trace } : {}),
       }),
     );
     const delivery = { id: `delivery-${++this.next}`, body, attempt: 1, ...(releases ? { releases } : {}) };
@@ -708,4 +709,22 @@ test("stop() gives the jobs in hand their grace period to finish", async (t) => 
   t.deepEqual(w.queue.deleted, [delivery.id]);
   t.deepEqual(w.queue.released, []);
   t.false(w.engine.calls[0]?.signal.aborted);
+});
+
+test("the trace header a job.submit carries is logged with the job, repeated on its events, and parents its segment", async (t) => {
+  const trace = "Root=1-6a1b2c3d-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1";
+  const segments: { trace: string | undefined; outcome: string }[] = [];
+  const w = harness(t, { segments: { record: (run) => segments.push(run) } });
+  w.jobs.put("s1", "j1");
+  w.queue.send("s1", "j1", undefined, trace);
+  w.worker.start();
+  await until(() => w.engine.calls.length === 1, "the engine runs");
+  w.engine.calls[0]?.finish(OUTPUT);
+  const done = await w.logged("job succeeded", { job: "j1" });
+  t.is(done.trace, trace);
+  t.true(w.outbox.events.filter((e) => e.job === "j1").every((e) => e.trace === trace));
+  t.deepEqual(
+    segments.map(({ trace, outcome }) => ({ trace, outcome })),
+    [{ trace, outcome: "succeeded" }],
+  );
 });

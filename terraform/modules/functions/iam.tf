@@ -22,6 +22,7 @@ locals {
     { topic = var.topic_arn, "update-queue" = var.planned_update_queue_arn, "jobs-stream" = var.jobs_stream_arn, "*" = "*" },
     {
       "archive-queue"     = var.archive_queue_arn
+      "fanout-queue"      = local.fanout_queue_arn
       "restore-queue"     = var.restore_queue_arn
       notifications       = var.notification_topic_arn
       "scheduler-role"    = var.archive_scheduler_role_arn
@@ -62,13 +63,16 @@ locals {
     session = {
       dynamodb = [
         {
+          # Start's and stop's claim transactions check the session (ConditionCheckItem); the
+          # record's FanOut is written as a large call hands over (sessions/fan-out.ts).
           sid       = "Sessions"
-          actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem"]
+          actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
           resources = ["table:sessions"]
         },
         {
-          # Append (BatchWriteItem, BatchGetItem of client ids), list (Query), start/stop (UpdateItem),
-          # delete (BatchWriteItem of deletes), a page of jobs in one state (BatchGetItem).
+          # Append (BatchWriteItem, BatchGetItem of client ids), list (Query), start/stop
+          # (UpdateItem, inside transactions), delete (BatchWriteItem of deletes), a page of jobs
+          # (BatchGetItem).
           sid       = "Jobs"
           actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
           resources = ["table:jobs"]
@@ -81,8 +85,10 @@ locals {
           resources = ["index:jobs"]
         },
         {
+          # The claimed count, ADDed in start's claim transactions (UpdateItem); an append's
+          # record of the jobs it created (PutItem in its transaction, GetItem on a retry).
           sid       = "Results"
-          actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
+          actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:GetItem"]
           resources = ["table:results"]
         },
         {
@@ -108,6 +114,10 @@ locals {
       s3 = [
         { sid = "DeleteResultObjects", actions = ["s3:DeleteObject"], resources = ["objects:results"] },
         { sid = "ListResultObjects", actions = ["s3:ListBucket"], resources = ["bucket:results"] },
+      ]
+      # A start, stop, kill or delete too large for one call hands its first page to the backend.
+      sqs = [
+        { sid = "SendFanOutPages", actions = ["sqs:SendMessage"], resources = ["fanout-queue"] },
       ]
     }
 
@@ -248,6 +258,39 @@ locals {
         { sid = "ConsumeAndResendArchiveRequests", actions = concat(local.consume_queue, ["sqs:SendMessage"]), resources = ["archive-queue"] },
       ]
       scheduler = local.schedule_archive_requests
+    }
+
+    # One page of a large start, stop, kill or delete (core/sessions/fan-out.ts), then the next.
+    "fan-out" = {
+      dynamodb = [
+        {
+          # The session record: read, its FanOut moved on or ended, checked inside the claim
+          # transactions, deleted last by a delete.
+          sid       = "Sessions"
+          actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+          resources = ["table:sessions"]
+        },
+        # Claims and pauses (UpdateItem, in transactions); a delete's pages (BatchWriteItem).
+        { sid = "Jobs", actions = ["dynamodb:UpdateItem", "dynamodb:BatchWriteItem"], resources = ["table:jobs"] },
+        { sid = "JobsByState", actions = ["dynamodb:Query"], resources = ["index:jobs"] },
+        {
+          # The claimed count (UpdateItem, in the claims' transactions); a delete's pages.
+          sid       = "Results"
+          actions   = ["dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
+          resources = ["table:results"]
+        },
+        { sid = "Archives", actions = ["dynamodb:Query", "dynamodb:BatchWriteItem"], resources = ["table:archives"] },
+      ]
+      sns = [
+        { sid = "PublishTerminates", actions = ["sns:Publish"], resources = ["topic"] },
+      ]
+      s3 = [
+        { sid = "DeleteResultObjects", actions = ["s3:DeleteObject"], resources = ["objects:results"] },
+        { sid = "ListResultObjects", actions = ["s3:ListBucket"], resources = ["bucket:results"] },
+      ]
+      sqs = [
+        { sid = "ConsumeAndSendFanOutPages", actions = concat(local.consume_queue, ["sqs:SendMessage"]), resources = ["fanout-queue"] },
+      ]
     }
 
     restorer = {

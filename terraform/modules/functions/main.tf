@@ -81,12 +81,14 @@ data "aws_iam_policy_document" "ecr_pull" {
 ################################################################################
 
 locals {
-  function_names = setunion(var.http_function_names, ["authorizer", "update-processor", "submit-publisher", "archiver", "restorer"])
+  function_names = setunion(var.http_function_names, ["authorizer", "update-processor", "submit-publisher", "archiver", "restorer", "fan-out"])
 
   # An archive unit is up to 1,000 outputs (64 MB before compression): more time and memory.
+  # A fan-out page changes up to FANOUT_PAGE_JOBS (1,000) jobs: a few seconds, with room to spare.
   default_function_settings = {
-    archiver = { memory_size = 1024, timeout = 120 }
-    restorer = { memory_size = 1024, timeout = 120 }
+    archiver  = { memory_size = 1024, timeout = 120 }
+    restorer  = { memory_size = 1024, timeout = 120 }
+    "fan-out" = { memory_size = 512, timeout = 60 }
   }
 
   # By digest when one is given: a new build is a new URI, so every function really redeploys.
@@ -135,7 +137,7 @@ resource "aws_lambda_function" "this" {
   }
 
   environment {
-    variables = var.environment
+    variables = merge(var.environment, local.own_environment)
   }
 
   depends_on = [
@@ -211,4 +213,78 @@ resource "aws_lambda_event_source_mapping" "tiers" {
   batch_size              = 1
   function_response_types = ["ReportBatchItemFailures"]
   enabled                 = var.update_event_source_enabled
+}
+
+################################################################################
+# Fan-out queue and trigger
+#
+# Pages of the starts, stops, kills and deletes too large for one API call
+# (core/sessions/fan-out.ts): the session function sends a fan-out's first page, the fan-out
+# function runs each page and sends the next. A page that keeps failing stops in the DLQ (the
+# fan-out then waits until the client repeats its call). The name, ARN and URL are planned, as in
+# modules/messaging, so that the grants and the environment need not wait for the queue.
+################################################################################
+
+locals {
+  fanout_queue_name = "${var.name_prefix}-fanout"
+  fanout_queue_arn  = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.fanout_queue_name}"
+  fanout_queue_url  = "${var.sqs_endpoint != "" ? trimsuffix(var.sqs_endpoint, "/") : "https://sqs.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"}/${data.aws_caller_identity.current.account_id}/${local.fanout_queue_name}"
+
+  # What this module adds to every function's environment (core/config.ts reads it).
+  own_environment = { FANOUT_QUEUE_URL = local.fanout_queue_url }
+}
+
+resource "aws_sqs_queue" "fanout_dlq" {
+  name                      = "${local.fanout_queue_name}-dlq"
+  message_retention_seconds = var.fanout_dead_letter_message_retention_seconds
+  sqs_managed_sse_enabled   = true
+}
+
+resource "aws_sqs_queue" "fanout" {
+  name                       = local.fanout_queue_name
+  visibility_timeout_seconds = var.fanout_visibility_timeout_seconds
+  sqs_managed_sse_enabled    = true
+
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.fanout_dlq.arn
+    maxReceiveCount     = var.fanout_max_receive_count
+  })
+
+  lifecycle {
+    precondition {
+      condition     = var.fanout_visibility_timeout_seconds >= 6 * local.function_settings["fan-out"].timeout
+      error_message = "fanout_visibility_timeout_seconds must be at least 6 times the fan-out function's timeout (function_settings), as AWS advises for an SQS event source."
+    }
+    postcondition {
+      condition     = self.arn == local.fanout_queue_arn && self.url == local.fanout_queue_url
+      error_message = "SQS returned ARN ${self.arn} and URL ${self.url} for the fan-out queue, not the planned ${local.fanout_queue_arn} and ${local.fanout_queue_url} (modules/functions, locals)."
+    }
+  }
+}
+
+# Disabled on the emulator like the other triggers; local/runtime polls the queue there.
+resource "aws_lambda_event_source_mapping" "fanout" {
+  event_source_arn        = aws_sqs_queue.fanout.arn
+  function_name           = aws_lambda_function.this["fan-out"].arn
+  batch_size              = 1
+  function_response_types = ["ReportBatchItemFailures"]
+  enabled                 = var.update_event_source_enabled
+}
+
+# A page that failed fanout_max_receive_count times waits in the DLQ: its session's start, stop,
+# kill or delete stopped half-way.
+resource "aws_cloudwatch_metric_alarm" "fanout_dead_letter" {
+  alarm_name          = "${local.fanout_queue_name}-dlq-not-empty"
+  alarm_description   = "Dead-letter queue ${local.fanout_queue_name}-dlq holds fan-out pages that kept failing: a session's start, stop, kill or delete stopped half-way. Read the fan-out function's log, fix the cause, then redrive (README, runbook); repeating the client's call also resumes it."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = "${local.fanout_queue_name}-dlq" }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
 }

@@ -40,3 +40,27 @@ output "update_event_source_mapping_uuid" {
   description = "UUID of the update queue → update-processor event source mapping."
   value       = try(aws_lambda_event_source_mapping.update.uuid, null)
 }
+
+################################################################################
+# Fan-out queue
+################################################################################
+
+output "fanout_queue_url" {
+  description = "URL of the fan-out queue (planned): pages of large starts, stops, kills and deletes."
+  value       = local.fanout_queue_url
+}
+
+output "fanout_queue_arn" {
+  description = "ARN of the fan-out queue (planned)."
+  value       = local.fanout_queue_arn
+}
+
+output "fanout_dead_letter_queue_url" {
+  description = "URL of the fan-out queue's dead-letter queue."
+  value       = try(aws_sqs_queue.fanout_dlq.url, null)
+}
+
+output "environment" {
+  description = "What this module adds to every function's environment (FANOUT_QUEUE_URL), beside var.environment."
+  value       = local.own_environment
+}

@@ -219,3 +219,37 @@ variable "archive_schedule_group_name" {
   description = "EventBridge Scheduler group of the archive schedules."
   type        = string
 }
+
+################################################################################
+# Fan-out queue and trigger
+################################################################################
+
+variable "sqs_endpoint" {
+  description = "Endpoint the provider sends SQS calls to, when not the region's own (the emulator's URL): the fan-out queue's URL starts with it. \"\" means https://sqs.<region>.<partition DNS suffix>."
+  type        = string
+  default     = ""
+}
+
+variable "fanout_visibility_timeout_seconds" {
+  description = "Visibility timeout of the fan-out queue, in seconds (0 to 43200): at least 6 times the fan-out function's timeout. Also how long a page whose run died waits before it runs again."
+  type        = number
+  default     = 360
+}
+
+variable "fanout_max_receive_count" {
+  description = "Receives of one fan-out page before it moves to the dead-letter queue (1 to 1000)."
+  type        = number
+  default     = 5
+}
+
+variable "fanout_dead_letter_message_retention_seconds" {
+  description = "How long the fan-out dead-letter queue keeps a page, in seconds (60 to 1209600, 14 days)."
+  type        = number
+  default     = 1209600
+}
+
+variable "alarm_actions" {
+  description = "Where the fan-out DLQ alarm goes (the alarm topic)."
+  type        = list(string)
+  default     = []
+}

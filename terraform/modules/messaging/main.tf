@@ -47,6 +47,9 @@ locals {
 resource "aws_sns_topic" "this" {
   name              = "${var.name_prefix}-updates"
   kms_master_key_id = var.topic_kms_master_key_id
+  # Active: SNS records its own segment of each traced publish and passes the trace header on
+  # to the queues (SQS's AWSTraceHeader), so a job's trace reaches the worker.
+  tracing_config = var.topic_tracing_config
 }
 
 ################################################################################

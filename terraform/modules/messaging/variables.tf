@@ -120,3 +120,15 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "topic_tracing_config" {
+  description = "X-Ray tracing of the update topic: Active (SNS records segments and passes the trace header to the queues), PassThrough, or null (SNS's default)."
+  type        = string
+  default     = "Active"
+
+  validation {
+    # `||` does not short-circuit in HCL: contains() would fail on null.
+    condition     = var.topic_tracing_config == null ? true : contains(["Active", "PassThrough"], var.topic_tracing_config)
+    error_message = "topic_tracing_config must be Active or PassThrough."
+  }
+}

@@ -6,7 +6,9 @@
 # to its own job queue only to requeue a job it hands back without a death (shutdown, transient
 # failure, another live attempt): a fresh copy spends none of the deliveries meant for crashes.
 # It protects its own instance from scale-in while it holds jobs and answers its group's
-# termination hook; Session Manager gets its exact actions, not the broad managed policy.
+# termination hook; Session Manager gets its exact actions, not the broad managed policy. Its
+# CloudWatch agent writes the pool's own log group and sends X-Ray segments: the actions it
+# needs, not the CloudWatchAgentServerPolicy managed policy (which has wildcards).
 ################################################################################
 
 data "aws_partition" "current" {}
@@ -128,6 +130,26 @@ locals {
         actions   = ["cloudwatch:PutMetricData"]
         resources = ["*"]
         condition = { test = "StringEquals", variable = "cloudwatch:namespace", values = [var.metrics_namespace] }
+      },
+    ]
+    # The CloudWatch agent: the worker's log into this pool's group (its streams, ":*"), never
+    # another group, and no CreateLogGroup (Terraform owns the group and its retention).
+    logs = [
+      {
+        sid       = "ShipWorkerLog"
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+        resources = [aws_cloudwatch_log_group.worker.arn, "${aws_cloudwatch_log_group.worker.arn}:*"]
+        condition = null
+      },
+    ]
+    # The CloudWatch agent's X-Ray listener relays the worker's segments.
+    xray = [
+      {
+        # Resource "*": PutTraceSegments and PutTelemetryRecords have no resource-level permissions.
+        sid       = "SendWorkerTraces"
+        actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        resources = ["*"]
+        condition = null
       },
     ]
   })

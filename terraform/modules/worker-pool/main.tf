@@ -17,7 +17,42 @@ locals {
     # Scale-in protection and the termination hook (see the Auto Scaling group below).
     AUTOSCALING_GROUP_NAME = local.name
     LIFECYCLE_HOOK_NAME    = local.lifecycle_hook_name
+    # One X-Ray segment per job run (worker/xray-segments.ts), to the CloudWatch agent's listener.
+    AWS_XRAY_DAEMON_ADDRESS = local.xray_daemon_address
   })
+
+  # The CloudWatch agent baked into both images (images/packer/): it tails the worker's log file
+  # (the systemd unit's StandardOutput, the Windows service's worker.log) into this pool's log
+  # group, one stream per instance, and listens for the worker's X-Ray segments. The config
+  # names the pool's group, so the user data writes it at boot and starts the agent with it.
+  xray_daemon_address = "127.0.0.1:2000"
+  worker_log_file     = var.os == "windows" ? "C:\\ProgramData\\foqus\\logs\\worker.log" : "/var/log/foqus/worker.log"
+  cloudwatch_agent_config = jsonencode({
+    logs = {
+      logs_collected = {
+        files = {
+          collect_list = [
+            {
+              file_path       = local.worker_log_file
+              log_group_name  = aws_cloudwatch_log_group.worker.name
+              log_stream_name = "{instance_id}"
+            },
+          ]
+        }
+      }
+    }
+    # UDP segments, and the TCP proxy X-Ray SDKs use for sampling rules, both on the loopback.
+    traces = {
+      traces_collected = {
+        xray = {
+          bind_address = local.xray_daemon_address
+          tcp_proxy    = { bind_address = local.xray_daemon_address }
+        }
+      }
+    }
+  })
+  linux_agent_config   = "/etc/foqus/cloudwatch-agent.json"
+  windows_agent_config = "C:\\ProgramData\\Amazon\\AmazonCloudWatchAgent\\foqus-worker.json"
 
   # Linux: an EnvironmentFile for the foqus-worker systemd unit baked into the AMI.
   linux_user_data = <<-EOT
@@ -28,6 +63,13 @@ locals {
     ${join("\n", [for key, value in local.worker_environment : "${key}=${jsonencode(value)}"])}
     ENV
     chmod 0644 /etc/foqus/worker.env
+    cat > ${local.linux_agent_config} <<'JSON'
+    ${local.cloudwatch_agent_config}
+    JSON
+    chmod 0644 ${local.linux_agent_config}
+    # A worker without its log shipped still runs jobs: a failed agent start only warns.
+    /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -c file:${local.linux_agent_config} -s ||
+      echo "foqus: the CloudWatch agent did not start; the worker's log stays in /var/log/foqus/worker.log" >&2
     systemctl enable foqus-worker.service
     systemctl restart foqus-worker.service
   EOT
@@ -38,6 +80,21 @@ locals {
     <powershell>
     $ErrorActionPreference = 'Stop'
     ${join("\n", [for key, value in local.worker_environment : "[Environment]::SetEnvironmentVariable('${key}', '${replace(value, "'", "''")}', 'Machine')"])}
+    # The agent's config, as UTF-8 without a byte-order mark; a single-quoted here-string expands nothing.
+    $agentConfig = '${local.windows_agent_config}'
+    $agentConfigJson = @'
+    ${local.cloudwatch_agent_config}
+    '@
+    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $agentConfig) | Out-Null
+    [System.IO.File]::WriteAllText($agentConfig, $agentConfigJson, (New-Object System.Text.UTF8Encoding($false)))
+    # A worker without its log shipped still runs jobs: a failed agent start only warns.
+    try {
+      $global:LASTEXITCODE = 0
+      & 'C:\Program Files\Amazon\AmazonCloudWatchAgent\amazon-cloudwatch-agent-ctl.ps1' -a fetch-config -m ec2 -c "file:$agentConfig" -s
+      if ($global:LASTEXITCODE -ne 0) { throw "amazon-cloudwatch-agent-ctl exited with $global:LASTEXITCODE" }
+    } catch {
+      Write-Warning "foqus: the CloudWatch agent did not start ($_); the worker's log stays in C:\ProgramData\foqus\logs\worker.log"
+    }
     Set-Service -Name FoqusWorker -StartupType Automatic
     Restart-Service -Name FoqusWorker
     </powershell>
@@ -63,6 +120,19 @@ resource "aws_vpc_security_group_egress_rule" "all" {
   description       = "AWS APIs over HTTPS and licence servers."
   ip_protocol       = "-1"
   cidr_ipv4         = "0.0.0.0/0"
+}
+
+################################################################################
+# Worker log
+#
+# The CloudWatch agent on every instance ships the worker's log here, one stream per instance id
+# (cloudwatch_agent_config above). The role may write this group's streams only, and may not
+# create groups, so the group exists before any instance does.
+################################################################################
+
+resource "aws_cloudwatch_log_group" "worker" {
+  name              = "/foqus/${var.name_prefix}/worker/${var.pool_name}"
+  retention_in_days = var.log_retention_days
 }
 
 ################################################################################

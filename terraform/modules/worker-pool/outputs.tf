@@ -38,6 +38,20 @@ output "scaling_policy_arn" {
 }
 
 ################################################################################
+# Worker log
+################################################################################
+
+output "log_group_name" {
+  description = "Name of the pool's worker log group (/foqus/<name_prefix>/worker/<pool_name>): one stream per instance id."
+  value       = try(aws_cloudwatch_log_group.worker.name, null)
+}
+
+output "log_group_arn" {
+  description = "ARN of the pool's worker log group."
+  value       = try(aws_cloudwatch_log_group.worker.arn, null)
+}
+
+################################################################################
 # IAM
 ################################################################################
 

@@ -127,6 +127,12 @@ variable "metrics_namespace" {
   default     = "FoqusCloud"
 }
 
+variable "log_retention_days" {
+  description = "Retention of the pool's worker log group (/foqus/<name_prefix>/worker/<pool_name>), in days (a CloudWatch allowed value: 1, 3, 5, 7, 14, 30, 60, 90, ...; 0 = never expire)."
+  type        = number
+  default     = 30
+}
+
 variable "session_manager_enabled" {
   description = "Let the SSM agent register the instance and open Session Manager sessions (shell access without SSH or inbound ports): the exact actions that needs, in place of the AmazonSSMManagedInstanceCore managed policy."
   type        = bool
