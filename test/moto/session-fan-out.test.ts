@@ -26,16 +26,21 @@ import { findSession } from "../../core/sessions/session-store.ts";
 import { type SqsTrigger, startSqsTrigger } from "../../local/runtime/sqs-trigger.ts";
 import { newUser, startUpdateProcessor, stopAll, type TestUser, uniqueName } from "../helpers/stack.ts";
 
+type ClaimItem = { Update?: { TableName?: string; ExpressionAttributeValues?: Record<string, unknown> } };
+
 /** Claim transactions to cancel: as conflicting (TransactionConflict), or with no reasons at all. */
 const faults = { conflicts: 0, unclear: 0, claimTransactions: 0 };
 useClientPlugin((client: AnyClient) => {
   (client.middlewareStack as { add: (...args: unknown[]) => void }).add(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
-      async (args: { input: { TransactItems?: { Update?: { TableName?: string } }[] } }) => {
+      async (args: { input: { TransactItems?: ClaimItem[] } }) => {
         const items = args.input.TransactItems;
+        // Only start's claims (→ submit): this process's update processor, started by the kill
+        // test, also writes jobs in transactions, when any test file's worker ends a job of ours.
         const isClaim =
           context.commandName === "TransactWriteItemsCommand" &&
-          items?.[0]?.Update?.TableName === config.jobsTable;
+          items?.[0]?.Update?.TableName === config.jobsTable &&
+          items[0].Update.ExpressionAttributeValues?.[":to"] === "submit";
         if (isClaim) {
           faults.claimTransactions++;
           if (faults.conflicts > 0 || faults.unclear > 0) {
