@@ -143,7 +143,9 @@ async function shutdown(signal: string): Promise<void> {
       JSON.stringify({
         ...counts,
         cpuMicros: cpu.user + cpu.system,
-        ...(steady ? { cpuMicrosFromFirstJob: steady.user + steady.system } : {}),
+        ...(steady
+          ? { cpuMicrosFromFirstJob: steady.user + steady.system, systemCpuMicrosFromFirstJob: steady.system }
+          : {}),
         jobs: worker.completed,
       }),
     );

@@ -1,8 +1,9 @@
 /**
  * @module staged-files
  * A worker's cache of staged simulation files. A file is downloaded again only when its ETag
- * changed; the listing of a simulation's files is reused for a short while, so a session of
- * many jobs of one simulation costs one listing per minute, not one per job.
+ * changed; the listing of a simulation's files is reused for a short while, and shared by the jobs that ask
+ * for it at once, so a session of many jobs of one simulation costs one listing per minute, not
+ * one per job.
  *
  * Safe with jobs running side by side, in this worker or in another one sharing the directory:
  * - A new version is downloaded to a temporary file of its own beside the old one and renamed
@@ -103,6 +104,8 @@ function writeAtomically(path: string, content: string): void {
 export class StagedFiles {
   private readonly listings = new Map<string, { at: number; objects: { key: string; etag: string }[] }>();
   private readonly objects: StagedObjects;
+  /** Listings under way, by prefix: jobs that list the same simulation at once share one. */
+  private readonly listingsUnderWay = new Map<string, Promise<{ key: string; etag: string }[]>>();
   /** Downloads under way, by cache path: jobs that need the same file at once share one. */
   private readonly downloads = new Map<string, Promise<void>>();
 
@@ -148,12 +151,23 @@ export class StagedFiles {
     return files;
   }
 
-  private async list(prefix: string): Promise<{ key: string; etag: string }[]> {
+  private list(prefix: string): Promise<{ key: string; etag: string }[]> {
     const cached = this.listings.get(prefix);
-    if (cached && this.now() - cached.at < LISTING_TTL_MS) return cached.objects;
-    const objects = await this.objects.list(prefix);
-    this.listings.set(prefix, { at: this.now(), objects });
-    return objects;
+    if (cached && this.now() - cached.at < LISTING_TTL_MS) return Promise.resolve(cached.objects);
+    // Jobs of one simulation that start together (a fresh worker fills every slot at once)
+    // share one listing, as they share a download.
+    let listing = this.listingsUnderWay.get(prefix);
+    if (!listing) {
+      listing = this.objects
+        .list(prefix)
+        .then((objects) => {
+          this.listings.set(prefix, { at: this.now(), objects });
+          return objects;
+        })
+        .finally(() => this.listingsUnderWay.delete(prefix));
+      this.listingsUnderWay.set(prefix, listing);
+    }
+    return listing;
   }
 
   private async download(key: string, path: string, etagFile: string): Promise<void> {

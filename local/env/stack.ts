@@ -158,6 +158,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       onLine: (line) => {
         if (/Creation complete/.test(line) && ++created % 10 === 0)
           step(`  terraform: ${created} resources created`);
+        else if (line.startsWith("terraform apply failed")) step(`  ${line}`);
       },
     });
     step(`terraform applied (${created} resources)`);

@@ -130,13 +130,22 @@ export async function terraformInit(run: TerraformRun): Promise<void> {
   );
 }
 
-/** init + apply; returns the root outputs. */
+/**
+ * init + apply; returns the root outputs. A failed apply goes once more: on a loaded machine the
+ * emulator can drop the answer to a call that did succeed, and the provider's retry of a call
+ * that is not idempotent then fails (AddRoleToInstanceProfile: "LimitExceeded … 1"). The second
+ * apply starts from the state the first left (a half-made resource is tainted and made again).
+ */
 export async function applyStack(run: TerraformRun): Promise<StackOutputs> {
   await terraformInit(run);
-  await terraform(
-    ["apply", "-auto-approve", "-input=false", "-no-color", ...stateArgs(run), ...varArgs(run)],
-    run,
-  );
+  const apply = ["apply", "-auto-approve", "-input=false", "-no-color", ...stateArgs(run), ...varArgs(run)];
+  try {
+    await terraform(apply, run);
+  } catch (error) {
+    const reason = (error as Error).message.split("\n").find((line) => line.startsWith("Error:")) ?? "";
+    run.onLine?.(`terraform apply failed (${reason || "see above"}); applying once more`);
+    await terraform(apply, run);
+  }
   return readOutputs(run);
 }
 

@@ -2,7 +2,7 @@
  * The staged-file cache (worker/staged-files.ts) with the bucket in memory: users whose names
  * differ only in case get directories that differ under case folding too, no key climbs out of
  * the cache, a new version never changes a file a job already has open, and jobs that need the
- * same file at once share one download.
+ * same file at once share one download and one listing.
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { cacheSegment, StagedFiles, type StagedObjects } from "../../worker/stag
 class MemoryBucket implements StagedObjects {
   readonly objects = new Map<string, { content: string; etag: string }>();
   gets = 0;
+  lists = 0;
   /** Holds every get until released, so that downloads overlap. */
   gate: Promise<void> | undefined;
 
@@ -22,6 +23,8 @@ class MemoryBucket implements StagedObjects {
   }
 
   async list(prefix: string) {
+    this.lists += 1;
+    await new Promise((resolve) => setImmediate(resolve)); // a listing takes a moment
     return [...this.objects.entries()]
       .filter(([key]) => key.startsWith(prefix))
       .map(([key, { etag }]) => ({ key, etag }));
@@ -124,4 +127,21 @@ test("a new version never changes a file a job has open, and jobs at once share 
   c.later();
   await c.files.fetch("alice", "sim");
   t.is(c.bucket.gets - before, 1);
+});
+
+test("jobs of one simulation that start at once share one listing, and it is kept a minute", async (t) => {
+  const c = cache(t);
+  c.bucket.put("alice/sim/configuration", "version 1");
+  c.bucket.put("bob/sim/configuration", "version 1");
+  const fetched = await Promise.all([
+    ...Array.from({ length: 8 }, () => c.files.fetch("alice", "sim")),
+    c.files.fetch("bob", "sim"),
+  ]);
+  t.is(c.bucket.lists, 2, "one listing for alice's eight jobs, one for bob's");
+  t.true(fetched.every((files) => files.configuration !== undefined));
+  await c.files.fetch("alice", "sim");
+  t.is(c.bucket.lists, 2, "within the minute, the listing is reused");
+  c.later();
+  await c.files.fetch("alice", "sim");
+  t.is(c.bucket.lists, 3, "after it, listed again");
 });
