@@ -67,6 +67,15 @@ export interface BenchResults {
     met: boolean;
     dynamodbUnitsPerJob: { priced: { read: number; write: number; from: string; reason?: string } };
   };
+  largeSession?: {
+    jobs: number;
+    error?: string;
+    maxRequestsPerCall?: { value: number; call: string };
+    maxResponseBytes?: number;
+    target?: { maxRequests: number; maxResponseBytes: number };
+    met?: boolean;
+    calls?: { call: string; status: number; requests: number }[];
+  };
   workerTime?: {
     instanceType: string;
     dollarsPerWorkerHour: number;
@@ -165,6 +174,21 @@ export function benchmarkTable(r: BenchResults): string {
       "EC2 worker time, apart: the pool's price per worker-hour and the engine's busy fraction over the lifecycle",
       `${worker.instanceType} $${worker.dollarsPerWorkerHour} an hour; busy ${(worker.engineBusyFraction * 100).toFixed(2)}% of ${worker.concurrency} slots over ${worker.wallSeconds.toFixed(1)} s (fake engine)`,
       "reported",
+    ]);
+  }
+  const large = r.largeSession;
+  if (large) {
+    const calls = (large.calls ?? [])
+      .map((call) => `${call.call.replace(/\{sid\}/g, "…")} ${call.requests}`)
+      .join(", ");
+    rows.push([
+      `most AWS requests made inside one API call, ${large.jobs.toLocaleString("en")}-job session (append, start, listing, kill)`,
+      large.error || !large.maxRequestsPerCall
+        ? `failed: ${large.error ?? "no figures"}`
+        : `${large.maxRequestsPerCall.value} (${large.maxRequestsPerCall.call}); largest answer ${large.maxResponseBytes} bytes; ${calls}`,
+      large.target
+        ? `≤ ${large.target.maxRequests} requests and ≤ 6 MB, within API Gateway's 30 s${verdict(large.met)}`
+        : "within API Gateway's 30 s and 6 MB",
     ]);
   }
   const lines = [
