@@ -62,7 +62,7 @@ demo: install foqus-runtime ## bring the local stack up, run a real session end 
 bench: install foqus-runtime ## benchmarks; figures printed and written to bench/results.json
 	$(NODE_RUN) bench/run.ts
 
-bench-large: install ## a 100,000-job session (BENCH_LARGE_JOBS) through append, start, kill, listing: most AWS requests in one API call, as JSON
+bench-large: install ## a 100,000-job session (BENCH_LARGE_JOBS) through append, listing, start, kill, waiting for the backend to converge: most AWS requests in one API call, as JSON
 	$(NODE_RUN) bench/large-session.ts
 
 soak: install ## nothing lost, nothing doubled: 1,000 jobs with 10% of SDK calls failing and workers SIGKILLed
