@@ -13,21 +13,31 @@ and one DynamoDB bug that loses writes:
     cancelled, puts the copies back: every write another request made meanwhile is lost (and
     copying a table of 20,000 items per transaction is slow). Here a transaction snapshots only
     the items it touches and restores only those, and all writes are serialised with it.
+and one cost of werkzeug's development server, which moto runs on:
+  * every answer says `Connection: close`, so every request opens a new TCP connection (AWS keeps
+    them open, and the SDK reuses them), because werkzeug cannot tell whether the application
+    read the whole request body. Here the body is read before the application sees it, so the
+    next request on the connection starts where it should, and connections are kept open.
 All are patched here before the server starts. Remove a patch when moto fixes the bug.
 
 Usage: python3 moto_launcher.py --port 5000 [--host 127.0.0.1]
 """
 
 import copy
+import io
 import json
 import os
+import selectors
+import socket
 import sys
 import threading
+import types
 
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.table import Table
 from moto.core.utils import unix_time, unix_time_millis
 from moto.sqs import models as sqs_models
+from werkzeug import serving
 
 _original_set_attributes = sqs_models.Queue._set_attributes
 _original_attributes = sqs_models.Queue.attributes.fget
@@ -141,6 +151,59 @@ def _transact_restoring_touched_items(self, transact_items):
 for _name in ("put_item", "update_item", "delete_item"):
     setattr(_Backend, _name, _serialised(getattr(_Backend, _name)))
 _Backend.transact_write_items = _transact_restoring_touched_items
+
+
+_original_make_environ = serving.WSGIRequestHandler.make_environ
+_original_send_header = serving.WSGIRequestHandler.send_header
+
+
+def _environ_with_body_read(self):
+    environ = _original_make_environ(self)
+    if environ.get("wsgi.input_terminated"):  # chunked: read up to its last chunk
+        body = environ["wsgi.input"].read()
+    else:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return environ
+
+
+def _send_header_keeping_alive(self, keyword, value):
+    # werkzeug's unconditional close; a close it means (an error mid-answer) sets close_connection.
+    if keyword.lower() == "connection" and value.lower() == "close":
+        return
+    _original_send_header(self, keyword, value)
+
+
+class _NothingToDrain:
+    """After each answer werkzeug reads whatever the client sent on (safe only on a connection it
+    closes): the body is read up front here, and on a kept connection that read would take, and
+    wait on, the next request. The drain is werkzeug's only use of `selectors`."""
+
+    def register(self, *args, **kwargs):
+        pass
+
+    def select(self, timeout=None):
+        return []
+
+    def close(self):
+        pass
+
+
+_original_setup = serving.WSGIRequestHandler.setup
+
+
+def _setup_without_nagle(self):
+    _original_setup(self)
+    # The status line, the headers and the body go out in separate writes: on a kept connection
+    # Nagle's algorithm would hold each answer's last write for the client's delayed ACK (40 ms).
+    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+serving.WSGIRequestHandler.setup = _setup_without_nagle
+serving.WSGIRequestHandler.make_environ = _environ_with_body_read
+serving.WSGIRequestHandler.send_header = _send_header_keeping_alive
+serving.selectors = types.SimpleNamespace(DefaultSelector=_NothingToDrain, EVENT_READ=selectors.EVENT_READ)
 
 
 def main(argv):
