@@ -18,14 +18,12 @@
  * termination hook (then completes it) or a Spot interruption notice.
  */
 
-import { writeFileSync } from "node:fs";
-import { useClientPlugin } from "../core/aws/clients.ts";
-import { countingPlugin, newCounts } from "../core/aws/request-counter.ts";
 import { config } from "../core/config.ts";
 import { publishEvents } from "../core/events/event-publisher.ts";
 import { logger } from "../core/observability.ts";
 import { awsScalingPort } from "./auto-scaling.ts";
 import { Batcher } from "./batcher.ts";
+import { countForBench } from "./bench-counts.ts";
 import { createEngineRegistry } from "./engines/registry.ts";
 import { Imds, InstanceLifecycle, settingsFromTags } from "./instance-lifecycle.ts";
 import { SqsJobQueue } from "./job-queue.ts";
@@ -34,8 +32,6 @@ import { StagedFiles } from "./staged-files.ts";
 import { Worker } from "./worker.ts";
 import { XRaySegments } from "./xray-segments.ts";
 
-// Benchmarks count this worker's AWS requests and CPU time (after start-up) and collect them
-// when it stops.
 /** Every setting an instance tag may give (core/config.ts reads them from the environment). */
 const TAGGED_SETTINGS = [
   "JOB_QUEUE_URL",
@@ -59,27 +55,12 @@ if (process.env.WORKER_CONFIG_FROM_TAGS === "1") {
   if (applied.length > 0) logger.info("settings from instance tags", { settings: applied });
 }
 
-const counts = newCounts();
-const cpuAtStart = process.cpuUsage();
-if (config.requestCountFile) useClientPlugin(countingPlugin(counts));
-
 const queue = new SqsJobQueue({
   queueUrl: config.jobQueueUrl,
   leaseSeconds: config.leaseSeconds,
   waitSeconds: config.receiveWaitSeconds,
 });
-// Benchmarks also take the CPU from the first job received on: start-up (the SDK's lazy loading,
-// its first connections) is a cost per process, not per job, and is reported apart.
-let cpuAtFirstJob: NodeJS.CpuUsage | undefined;
-if (config.requestCountFile) {
-  const receive = queue.receive.bind(queue);
-  queue.receive = async (...args) => {
-    const deliveries = await receive(...args);
-    if (deliveries.length > 0) cpuAtFirstJob ??= process.cpuUsage();
-    return deliveries;
-  };
-}
-
+const outbox = new ProgressOutbox(new Batcher(publishEvents), config.progressHoldMs, logger);
 const worker = new Worker({
   concurrency: config.workerConcurrency,
   heartbeatSeconds: config.heartbeatSeconds,
@@ -88,13 +69,21 @@ const worker = new Worker({
   ...(config.workerId ? { workerId: config.workerId } : {}),
   queue,
   engineFor: createEngineRegistry(),
-  outbox: new ProgressOutbox(new Batcher(publishEvents), config.progressHoldMs, logger),
+  outbox,
   stagedFiles: new StagedFiles(config.simulationsBucket, config.workerCacheDir),
   // Each run's segment goes to the X-Ray daemon when one is configured (the images' CloudWatch agent).
   ...(process.env.AWS_XRAY_DAEMON_ADDRESS
     ? { segments: new XRaySegments(process.env.AWS_XRAY_DAEMON_ADDRESS) }
     : {}),
 });
+
+// Benchmarks only (worker/bench-counts.ts): requests, CPU and jobs, written at the stop and on SIGUSR2.
+const benchCounts =
+  config.requestCountFile &&
+  countForBench(config.requestCountFile, queue, worker, async () => {
+    await outbox.flush();
+    await queue.flush();
+  });
 
 let stopping: Promise<void> | undefined;
 function stopWorker(reason: string): Promise<void> {
@@ -135,21 +124,7 @@ async function shutdown(signal: string): Promise<void> {
     jobs: worker.completed,
     releaseCounts: worker.releaseCounts(),
   });
-  if (config.requestCountFile) {
-    const cpu = process.cpuUsage(cpuAtStart);
-    const steady = cpuAtFirstJob && process.cpuUsage(cpuAtFirstJob);
-    writeFileSync(
-      config.requestCountFile,
-      JSON.stringify({
-        ...counts,
-        cpuMicros: cpu.user + cpu.system,
-        ...(steady
-          ? { cpuMicrosFromFirstJob: steady.user + steady.system, systemCpuMicrosFromFirstJob: steady.system }
-          : {}),
-        jobs: worker.completed,
-      }),
-    );
-  }
+  if (benchCounts) await benchCounts.write();
   process.exit(0);
 }
 // worker.stop() never rejects; writing the counts may, and then the exit says so.

@@ -57,6 +57,10 @@ export function sharedClient<T extends AnyClient>(service: string, create: () =>
   let client = cache.get(service) as T | undefined;
   if (!client) {
     client = tracer.captureAWSv3Client(create());
+    // The SDK hands every request's input and output to its `logger`, which no client here is
+    // given (its default discards them), after walking both to mask sensitive fields: CPU spent
+    // on every request for nothing (the worker's profile, in the README's benchmark section).
+    client.middlewareStack.remove("loggerMiddleware");
     for (const plugin of plugins) plugin(client, service);
     cache.set(service, client);
   }

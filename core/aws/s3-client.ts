@@ -1,7 +1,7 @@
 /**
  * @module aws/s3-client
  * The process's S3 client (aws/clients.ts), and the S3 commands core sends with it. Core loads
- * this module with `await import()` where it needs S3: the S3 SDK is a fifth of a bundle, and
+ * this module through aws/client-modules.ts where it needs S3: the S3 SDK is a fifth of a bundle, and
  * most requests of the functions that can touch S3 never do (large outputs, deletes, staged
  * files), so it is a chunk of its own that a function loads on first use (handlers/build.ts).
  */

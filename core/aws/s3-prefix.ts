@@ -1,6 +1,8 @@
 /** @module aws/s3-prefix — deleting everything under a key prefix (1,000 keys per DeleteObjects). */
+import { s3Module } from "./client-modules.ts";
+
 export async function deletePrefix(bucket: string, prefix: string): Promise<number> {
-  const { DeleteObjectsCommand, paginateListObjectsV2, s3Client } = await import("./s3-client.ts");
+  const { DeleteObjectsCommand, paginateListObjectsV2, s3Client } = await s3Module();
   let deleted = 0;
   for await (const page of paginateListObjectsV2(
     { client: s3Client() },

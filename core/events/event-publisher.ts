@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { PublishBatchRequestEntry } from "@aws-sdk/client-sns";
+import { snsModule } from "../aws/client-modules.ts";
 import { backoff } from "../aws/retry.ts";
 import { config } from "../config.ts";
 import { currentTraceHeader } from "../tracing/trace-header.ts";
@@ -72,7 +73,7 @@ export async function publishEvents(
 ): Promise<void> {
   const entries = events.map(toEntry);
   if (entries.length === 0) return;
-  const { PublishBatchCommand, snsClient } = await import("../aws/sns-client.ts");
+  const { PublishBatchCommand, snsClient } = await snsModule();
   const eventOf = new Map(entries.map((entry, i) => [entry.Id, events[i] as FoqusEvent]));
   const published = new Set<string>();
   const unpublished = () =>

@@ -5,6 +5,8 @@
  * processor). Readers fetch on demand. S3 is loaded on first use (aws/s3-client.ts): most
  * outputs are inline.
  */
+
+import { s3Module } from "../aws/client-modules.ts";
 import { deletePrefix } from "../aws/s3-prefix.ts";
 import { config } from "../config.ts";
 
@@ -24,7 +26,7 @@ export function isOwnOutputKey(key: string, username: string, sessionId: string,
 }
 
 export async function putOutput(key: string, outputJson: string): Promise<void> {
-  const { PutObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+  const { PutObjectCommand, s3Client } = await s3Module();
   await s3Client().send(
     new PutObjectCommand({
       Bucket: config.resultsBucket,
@@ -36,7 +38,7 @@ export async function putOutput(key: string, outputJson: string): Promise<void> 
 }
 
 export async function getOutputJson(key: string): Promise<string> {
-  const { GetObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+  const { GetObjectCommand, s3Client } = await s3Module();
   const result = await s3Client().send(new GetObjectCommand({ Bucket: config.resultsBucket, Key: key }));
   return (await result.Body?.transformToString("utf8")) ?? "null";
 }

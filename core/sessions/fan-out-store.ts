@@ -20,6 +20,7 @@
 import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { sqsModule } from "../aws/client-modules.ts";
 import { retryTransactionConflicts } from "../aws/conflict-retry.ts";
 import { documentDbClient } from "../aws/dynamodb-client.ts";
 import { type Clock, isoNow, systemClock } from "../clock.ts";
@@ -189,7 +190,7 @@ export async function deleteSessionRecordAfter(
  * API calls hand nothing over (handlers/build.ts keeps it a chunk of its own).
  */
 export async function sendFanOutPage(message: FanOutMessage): Promise<void> {
-  const { SendMessageCommand, sqsClient } = await import("../aws/sqs-client.ts");
+  const { SendMessageCommand, sqsClient } = await sqsModule();
   await sqsClient().send(
     new SendMessageCommand({ QueueUrl: config.fanOutQueueUrl, MessageBody: JSON.stringify(message) }),
   );

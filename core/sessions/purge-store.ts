@@ -8,6 +8,7 @@
  * deletes: the session is being deleted (its record says so, and refuses appends).
  */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { s3Module } from "../aws/client-modules.ts";
 import { batchWrite } from "../aws/dynamo-batch.ts";
 import { documentDbClient } from "../aws/dynamodb-client.ts";
 import { config } from "../config.ts";
@@ -57,7 +58,7 @@ export async function deleteResultPage(sessionId: string, limit: number): Promis
 
 /** Deletes up to 1,000 objects under `prefix` (one list, one DeleteObjects). */
 export async function deleteObjectPage(bucket: string, prefix: string): Promise<PurgePage<string>> {
-  const { DeleteObjectsCommand, paginateListObjectsV2, s3Client } = await import("../aws/s3-client.ts");
+  const { DeleteObjectsCommand, paginateListObjectsV2, s3Client } = await s3Module();
   for await (const page of paginateListObjectsV2(
     { client: s3Client(), pageSize: 1000 },
     { Bucket: bucket, Prefix: prefix },

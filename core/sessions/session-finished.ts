@@ -16,6 +16,8 @@
  * session notifies again when those end. A notice decided but not yet recorded as sent (a crash,
  * a failed publish) is sent by the retry: at least once, and once in all but that case.
  */
+
+import { snsModule } from "../aws/client-modules.ts";
 import { config } from "../config.ts";
 import { countJobsByState, hasJobsInFlight } from "../jobs/job-read-store.ts";
 import type { JobState } from "../jobs/states.ts";
@@ -54,7 +56,7 @@ export async function notifyIfSessionFinished(
   if (decision !== true && !(decision.decided === count && decision.sent < count)) return false;
   const counts = await countJobsByState(sessionId);
   // Loaded here, once per session: the processor's other work publishes nothing.
-  const { PublishCommand, snsClient } = await import("../aws/sns-client.ts");
+  const { PublishCommand, snsClient } = await snsModule();
   await snsClient().send(
     new PublishCommand({
       TopicArn: config.notificationTopicArn,

@@ -4,6 +4,8 @@
  * user's files never share a prefix with another user's. S3 and the presigner are loaded on
  * first use (aws/s3-client.ts): the simulation function's other routes never need them.
  */
+
+import { s3Module } from "../aws/client-modules.ts";
 import { deletePrefix } from "../aws/s3-prefix.ts";
 import { config } from "../config.ts";
 import { NotFoundError } from "../errors.ts";
@@ -20,7 +22,7 @@ export async function putInputFile(
   body: Uint8Array,
   contentType = "application/octet-stream",
 ): Promise<void> {
-  const { PutObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+  const { PutObjectCommand, s3Client } = await s3Module();
   await s3Client().send(
     new PutObjectCommand({
       Bucket: config.simulationsBucket,
@@ -36,7 +38,7 @@ export async function getInputFile(
   simulation: string,
   path: string,
 ): Promise<{ body: Uint8Array; contentType: string }> {
-  const { GetObjectCommand, NoSuchKey, s3Client } = await import("../aws/s3-client.ts");
+  const { GetObjectCommand, NoSuchKey, s3Client } = await s3Module();
   try {
     const result = await s3Client().send(
       new GetObjectCommand({ Bucket: config.simulationsBucket, Key: inputKey(username, simulation, path) }),
@@ -62,7 +64,7 @@ export async function presignInputUrl(
   operation: "putObject" | "getObject",
 ): Promise<string> {
   const [{ GetObjectCommand, PutObjectCommand, s3Client }, { getSignedUrl }] = await Promise.all([
-    import("../aws/s3-client.ts"),
+    s3Module(),
     import("@aws-sdk/s3-request-presigner"),
   ]);
   const target = { Bucket: config.simulationsBucket, Key: inputKey(username, simulation, path) };

@@ -12,6 +12,8 @@
  * session's pending one (archive-store.ts), and the user must still be on the free plan. An
  * upgrade in the grace period therefore archives nothing.
  */
+
+import { s3Module } from "../aws/client-modules.ts";
 import { mapLimit } from "../concurrency.ts";
 import { config } from "../config.ts";
 import type { JobItem } from "../jobs/job.ts";
@@ -159,7 +161,7 @@ async function archiveUnit(
     State: UnitStates.archived,
     Archived: new Date(now).toISOString(),
   };
-  const { DeleteObjectCommand, PutObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+  const { DeleteObjectCommand, PutObjectCommand, s3Client } = await s3Module();
   // The object first: no item ever names an object that is not there.
   await s3Client().send(
     new PutObjectCommand({

@@ -9,6 +9,7 @@
  * session per grace period.
  */
 
+import { sqsModule } from "../aws/client-modules.ts";
 import { config } from "../config.ts";
 
 /**
@@ -49,7 +50,7 @@ export const delayedRequests: DelayedRequests = {
     const delay = Math.max(0, Math.ceil((request.at - now) / 1000));
     const body = JSON.stringify(request);
     if (delay <= MAX_SQS_DELAY_SECONDS) {
-      const { SendMessageCommand, sqsClient } = await import("../aws/sqs-client.ts");
+      const { SendMessageCommand, sqsClient } = await sqsModule();
       await sqsClient().send(
         new SendMessageCommand({ QueueUrl: config.archiveQueueUrl, MessageBody: body, DelaySeconds: delay }),
       );

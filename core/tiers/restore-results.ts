@@ -16,6 +16,8 @@
  *    same again and changes nothing: every job write is conditional on the job still being
  *    archived in this unit, and the object is deleted last.
  */
+
+import { s3Module, sqsModule } from "../aws/client-modules.ts";
 import { mapLimit } from "../concurrency.ts";
 import { config } from "../config.ts";
 import { restoreJobOutput } from "../jobs/job-store.ts";
@@ -47,7 +49,7 @@ const WRITE_CONCURRENCY = 8;
 /** Queues the restore of every archived result of `username` (after an upgrade). */
 export async function requestRestore(username: string): Promise<void> {
   const request: RestoreRequest = { kind: "restore", username };
-  const { SendMessageCommand, sqsClient } = await import("../aws/sqs-client.ts");
+  const { SendMessageCommand, sqsClient } = await sqsModule();
   await sqsClient().send(
     new SendMessageCommand({ QueueUrl: config.restoreQueueUrl, MessageBody: JSON.stringify(request) }),
   );
@@ -67,7 +69,7 @@ function errorName(error: unknown): string | undefined {
 export async function restoreArchivedObject(key: string): Promise<RestoreTier> {
   const tiers: RestoreTier[] =
     config.archiveStorageClass === "DEEP_ARCHIVE" ? ["Standard"] : ["Expedited", "Standard"];
-  const { RestoreObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+  const { RestoreObjectCommand, s3Client } = await s3Module();
   for (const [i, tier] of tiers.entries()) {
     try {
       await s3Client().send(
@@ -117,7 +119,7 @@ export async function restoreUserResults(username: string, now = new Date()): Pr
     });
     // The restore's status, as S3 reports it. (moto also completes the restore, and sends its
     // notification, on this first read of the object's status: see docs/result-tiers.md.)
-    const { HeadObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+    const { HeadObjectCommand, s3Client } = await s3Module();
     await s3Client().send(new HeadObjectCommand({ Bucket: config.resultsBucket, Key: unit.ObjectKey }));
   });
   return { units: units.length, withdrawn: pending.length, tiers };
@@ -146,13 +148,13 @@ export async function completeRestore(objectKey: string, now = new Date()): Prom
   await removeArchivedRange(unit.SessionId, unit.First);
   await setUnitState(unit, unit.State, UnitStates.restored, { Restored: now.toISOString() });
   // Last: until here a rerun can read the object again.
-  const { DeleteObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+  const { DeleteObjectCommand, s3Client } = await s3Module();
   await s3Client().send(new DeleteObjectCommand({ Bucket: config.resultsBucket, Key: unit.ObjectKey }));
   return "restored";
 }
 
 async function putOutputsBack(unit: ArchiveUnit): Promise<void> {
-  const { GetObjectCommand, s3Client } = await import("../aws/s3-client.ts");
+  const { GetObjectCommand, s3Client } = await s3Module();
   const object = await s3Client().send(
     new GetObjectCommand({ Bucket: config.resultsBucket, Key: unit.ObjectKey }),
   );
