@@ -2,7 +2,9 @@
  * @module sessions/session-summary
  * `GET /session/{sid}/summary`: where a session stands (its state, how many of its jobs are in
  * each job state, and any fan-out in progress) without listing its jobs, for progress bars in
- * the console and the CLI.
+ * the console and the CLI. The states are counted side by side, not in one snapshot: a job that
+ * changes state meanwhile can be counted in both states, or in neither, so while jobs move the
+ * counts (and `Jobs`, their sum) are within the number moving; they are exact once jobs rest.
  */
 import { countJobsByState } from "../jobs/job-read-store.ts";
 import { type JobState, TERMINAL_STATES } from "../jobs/states.ts";
