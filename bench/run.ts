@@ -458,24 +458,11 @@ async function main(): Promise<void> {
     const largeJobs = Number(process.env.BENCH_LARGE_JOBS ?? 100_000);
     let largeSession: Awaited<ReturnType<typeof runLargeSession>> | undefined;
     let largeSessionError: string | undefined;
-    if (largeJobs > 0) {
-      console.log(
-        `\n[5/5] a ${largeJobs.toLocaleString("en")}-job session: append, start, listing, kill, each call's own AWS requests (BENCH_LARGE_JOBS=0 skips)…`,
-      );
-      // A failure here is written as such: the figures of the other parts are still kept.
-      largeSession = await runLargeSession(stack, {
-        jobs: largeJobs,
-        converge: false,
-        log: (line) => console.log(line),
-      }).catch((error: unknown) => {
-        largeSessionError = error instanceof Error ? error.message : String(error);
-        console.log(`  the large session failed: ${largeSessionError}`);
-        return undefined;
-      });
-    }
+    let largeSessionRunning = largeJobs > 0;
     const largestBundle = bundles ? Math.max(...Object.values(bundles)) : undefined;
     const largestInit = init ? Math.max(...Object.values(init.ratios)) : undefined;
-    const results = {
+    // Read when written: the figures so far.
+    const assemble = () => ({
       date: new Date().toISOString(),
       localStackReadySeconds: { value: stackReadySeconds, target: 45, met: stackReadySeconds <= 45 },
       environment: "local emulator (moto); counts are judged, wall times only reported",
@@ -540,30 +527,53 @@ async function main(): Promise<void> {
       workerTime: cost.workerTime,
       largeSession: largeSessionError
         ? { jobs: largeJobs, error: largeSessionError }
-        : largeSession && {
-            jobs: largeSession.jobs,
-            maxRequestsPerCall: largeSession.maxRequestsPerCall,
-            maxResponseBytes: largeSession.maxResponseBytes,
-            target: LARGE_CALL_TARGET,
-            met:
-              largeSession.maxRequestsPerCall.value <= LARGE_CALL_TARGET.maxRequests &&
-              largeSession.maxResponseBytes <= LARGE_CALL_TARGET.maxResponseBytes,
-            append: largeSession.append,
-            calls: largeSession.calls.map(({ call, status, requests, responseBytes, ms }) => ({
-              call,
-              status,
-              requests,
-              responseBytes,
-              ms,
-            })),
-            wallSeconds: largeSession.wallSeconds,
-            environment: largeSession.environment,
-          },
+        : largeSessionRunning
+          ? { jobs: largeJobs, error: "not finished: make bench stopped during its fifth part" }
+          : largeSession && {
+              jobs: largeSession.jobs,
+              maxRequestsPerCall: largeSession.maxRequestsPerCall,
+              maxResponseBytes: largeSession.maxResponseBytes,
+              target: LARGE_CALL_TARGET,
+              met:
+                largeSession.maxRequestsPerCall.value <= LARGE_CALL_TARGET.maxRequests &&
+                largeSession.maxResponseBytes <= LARGE_CALL_TARGET.maxResponseBytes,
+              append: largeSession.append,
+              calls: largeSession.calls.map(({ call, status, requests, responseBytes, ms }) => ({
+                call,
+                status,
+                requests,
+                responseBytes,
+                ms,
+              })),
+              wallSeconds: largeSession.wallSeconds,
+              environment: largeSession.environment,
+            },
+    });
+    const writeResults = () => {
+      mkdirSync("bench", { recursive: true });
+      writeFileSync("bench/results.json", `${JSON.stringify(assemble(), null, 2)}\n`);
+      // The README's table from the file just written, never from figures in memory.
+      writeReadmeTable(JSON.parse(readFileSync("bench/results.json", "utf8")));
     };
-    mkdirSync("bench", { recursive: true });
-    writeFileSync("bench/results.json", `${JSON.stringify(results, null, 2)}\n`);
-    // The README's table from the file just written, never from figures in memory.
-    writeReadmeTable(JSON.parse(readFileSync("bench/results.json", "utf8")));
+    // Parts 1–4 are written before the fifth, which takes most of the run: stopping it keeps them.
+    writeResults();
+    if (largeJobs > 0) {
+      console.log(
+        `\n[5/5] a ${largeJobs.toLocaleString("en")}-job session: append, listing, summary, start, kill, each call's own AWS requests (BENCH_LARGE_JOBS=0 skips)…`,
+      );
+      // A failure here is written as such: the figures of the other parts are still kept.
+      largeSession = await runLargeSession(stack, {
+        jobs: largeJobs,
+        converge: false,
+        log: (line) => console.log(line),
+      }).catch((error: unknown) => {
+        largeSessionError = error instanceof Error ? error.message : String(error);
+        console.log(`  the large session failed: ${largeSessionError}`);
+        return undefined;
+      });
+      largeSessionRunning = false;
+      writeResults();
+    }
     console.log(`
 AWS requests per job (target ≤ ${REQUESTS_PER_JOB_TARGET}):      ${life.requestsPerJob}  (functions ${life.functionsPerJob}, worker ${life.workerPerJob}; emulated trigger polling apart: ${life.triggerPollingPerJob})
 Result page cost 20,000 ÷ 1,000 (≤ 1.1): requests ${ratio.requests}, items read ${ratio.itemsRead}  (${small.requests} req/${small.itemsRead} items vs ${large.requests} req/${large.itemsRead} items; wall ${small.wallMs} ms vs ${large.wallMs} ms, not judged)
