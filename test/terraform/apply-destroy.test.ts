@@ -26,7 +26,7 @@ import {
   type Subscription,
 } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import {
   apply,
   type Deployment,
@@ -143,6 +143,24 @@ function tail(result: TerraformResult): string {
   return `exit ${result.code}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}\n${errorLines(result)}`;
 }
 
+/**
+ * Runs an apply or a destroy, and once more if it failed, as local/env/terraform.ts applyStack
+ * does: on a loaded machine the emulator can drop the answer to a call that did succeed, and the
+ * provider's retry of a call that is not idempotent then fails (CI saw AddRoleToInstanceProfile
+ * "LimitExceeded" and DeleteLaunchTemplate "NotFound"). The second run starts from the state the
+ * first left. The first failure's errors are logged.
+ */
+async function onceMore(
+  t: ExecutionContext,
+  what: string,
+  run: () => Promise<TerraformResult>,
+): Promise<TerraformResult> {
+  const first = await run();
+  if (first.code === 0) return first;
+  t.log(`the first ${what} failed, running it once more:\n${errorLines(first)}`);
+  return run();
+}
+
 const sortedCopy = (values: readonly string[]): string[] => [...values].sort();
 
 test.serial("terraform applies to moto, plans no changes afterwards, and destroys", async (t) => {
@@ -183,15 +201,8 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
 
   // Act: apply, as make deploy's last step does, with the image by digest.
   let started = Date.now();
-  const applyOptions = { imageDigest: FIXED_IMAGE_DIGEST, autoApprove: true };
-  let applied = await apply(deployment, applyOptions);
-  if (applied.code !== 0) {
-    // As local/env/terraform.ts applyStack does: on a loaded machine the emulator can drop the
-    // answer to a call that did succeed, and the provider's retry of a call that is not
-    // idempotent then fails. The second apply starts from the state the first left.
-    t.log(`the first apply failed, applying once more:\n${errorLines(applied)}`);
-    applied = await apply(deployment, applyOptions);
-  }
+  const stackOptions = { imageDigest: FIXED_IMAGE_DIGEST, autoApprove: true };
+  const applied = await onceMore(t, "apply", () => apply(deployment, stackOptions));
   t.log(`apply: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.is(applied.code, 0, `terraform apply failed: ${tail(applied)}`);
   if (applied.code !== 0) return;
@@ -458,7 +469,7 @@ test.serial("terraform applies to moto, plans no changes afterwards, and destroy
 
   // Act: destroy.
   started = Date.now();
-  const destroyed = await destroy(deployment, { imageDigest: FIXED_IMAGE_DIGEST, autoApprove: true });
+  const destroyed = await onceMore(t, "destroy", () => destroy(deployment, stackOptions));
   t.log(`destroy: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.is(destroyed.code, 0, `terraform destroy failed: ${tail(destroyed)}`);
 
